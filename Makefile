@@ -1,0 +1,149 @@
+# roost — one top-level makefile (GNU make).
+#
+#   make              build every program into bin/ (-O2, warnings are errors)
+#   make asan         the same with AddressSanitizer + UBSan into build/asan/bin/
+#   make deps         install the missing Debian packages (build and test)
+#   make test         unit tests (TAP, run by prove)
+#   make check        deps + build + unit tests + end-to-end tests
+#   make check-asan   unit and end-to-end tests against the sanitizer build
+#   make start        deps + build + start the embedded system in ./local
+#   make install DESTDIR=... PREFIX=...
+
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/roost
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc/roost
+DESTDIR    ?=
+
+VARIANT ?= release
+ifeq ($(VARIANT),asan)
+OUT      := build/asan
+BINDIR   := build/asan/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+OPTLDFLAGS := -fsanitize=address,undefined
+else
+OUT      := build/release
+BINDIR   := bin
+OPTFLAGS := -O2 -g
+OPTLDFLAGS :=
+endif
+
+CC      ?= cc
+PKGS    := lmdb
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS += -D_GNU_SOURCE -Ilib -DLIBEXECDIR='"$(LIBEXECDIR)"' \
+            -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS  ?=
+ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb)
+
+# Programs: folder -> binary name.
+DAEMONS := smtpd cleanup qmgr lmtpd imapd popd
+PROGS   := $(DAEMONS) roostctl
+src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
+LIBROOST := $(OUT)/libroost.a
+
+UNIT_SRC := $(wildcard t/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(OUT)/t/%)
+
+PROG_BINS := $(PROGS:%=$(BINDIR)/%)
+ALL_OBJ := $(LIB_OBJ) $(foreach p,$(PROGS),$(call src_of,$p):%.c=$(OUT)/%.o) \
+           $(UNIT_SRC:%.c=$(OUT)/%.o)
+
+.PHONY: all asan deps test check check-asan unit e2e start stop install \
+        clean format-check
+.DEFAULT_GOAL := all
+
+all: $(PROG_BINS) $(UNIT_BIN)
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBROOST): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+define prog_rule
+$(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) $(LIBROOST)
+	@mkdir -p $$(@D)
+	$$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$p)))
+
+$(OUT)/t/%: $(OUT)/t/unit/%.o $(LIBROOST)
+	@mkdir -p $(@D)
+	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+
+asan:
+	$(MAKE) VARIANT=asan all
+
+# Debian packages: what the build needs, then what the tests drive.
+DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
+             liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl
+DEB_TEST  := python3 python3-pytest perl swaks curl procps lmdb-utils
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "installing:" $$missing; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "make deps: run as root, or: apt-get install $$missing" >&2; \
+	    exit 1; fi; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends $$missing
+
+# prove runs the TAP programs directly (--exec '' means "no interpreter").
+PROVE := prove --exec '' --timer
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
+
+test unit: all
+	$(PROVE) $(UNIT_BIN)
+
+e2e: all
+	ROOST_BIN=$(abspath $(BINDIR)) $(PYTEST) t/e2e
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) e2e
+
+check-asan: deps
+	$(MAKE) VARIANT=asan all
+	$(MAKE) VARIANT=asan unit
+	$(MAKE) VARIANT=asan e2e
+
+EMBED_DIR ?= $(CURDIR)/local
+start: deps
+	$(MAKE) all
+	$(BINDIR)/roostctl -d $(EMBED_DIR) start
+
+stop:
+	$(BINDIR)/roostctl -d $(EMBED_DIR) stop
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	for p in $(DAEMONS); do install -m 755 $(BINDIR)/$$p $(DESTDIR)$(LIBEXECDIR)/$$p; done
+	install -m 755 $(BINDIR)/roostctl $(DESTDIR)$(SBINDIR)/roostctl
+	ln -sf $(SBINDIR)/roostctl $(DESTDIR)$(LIBEXECDIR)/roostctl
+	[ -e $(DESTDIR)$(SYSCONFDIR)/roost.conf ] || \
+	    install -m 644 conf/roost.conf $(DESTDIR)$(SYSCONFDIR)/roost.conf
+	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+format-check:
+	clang-format --dry-run -Werror $(wildcard lib/*.[ch] */*.c */*.h)
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,21 @@
+/*
+ * cleanup - turns a submitted message into a durable queue entry.  It
+ * listens on a Unix socket for smtpd and the sendmail wrapper.  main()
+ * only wires; the protocol lives in cleanup_session.c.
+ */
+#include "cleanup.h"
+#include "daemon.h"
+
+static const struct daemon_endpoint endpoints[] = {
+	{ "cleanup_listen", "cleanup" },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+
+	daemon_start(&d, "cleanup", argc, argv);
+	daemon_serve(&d, "cleanup", endpoints, 1, "cleanup_user",
+	    cleanup_session);
+}

@@ -1,0 +1,64 @@
+/*
+ * roostctl - the one admin command.  Shared declarations.
+ */
+#ifndef CTL_H
+#define CTL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "str.h"
+
+/* The supervised services, in start order. */
+extern const char *const ctl_services[];
+extern const size_t ctl_nservices;
+
+/* Everything a command needs to know about the layout. */
+struct ctl {
+	const char *embed_dir;	/* -d DIR (absolute), or NULL: installed */
+	struct str conf;	/* configuration file */
+	long port_base;		/* --port-base, or -1 */
+	struct str scandir;	/* run_dir/service, absolute */
+	struct str logdir;	/* log_dir, absolute */
+	struct str bindir;	/* daemon_dir, absolute */
+};
+
+#define CTL_PORT_BASE_DEFAULT 10000
+
+/* layout.c */
+/* ctl_layout_embedded - create DIR and its roost.conf on first use. */
+int ctl_layout_embedded(struct ctl *c);
+/* ctl_load - load the configuration and fill the absolute paths; on a
+ * bad file print the error (file, line, key) and exit 100. */
+void ctl_load(struct ctl *c);
+/* ctl_prepare - create the directories and (as root) the users. */
+int ctl_prepare(struct ctl *c);
+/* ctl_abspath - key's path made absolute against base_dir. */
+void ctl_abspath(const char *key, struct str *out);
+/* ctl_listen_summary - the ports as "smtp 127.0.0.1:10025" lines. */
+void ctl_listen_summary(struct str *out);
+
+/* s6.c */
+int ctl_write_services(struct ctl *c);
+int ctl_svscan_start(struct ctl *c);
+/* ctl_svscan_pid - pid of our running s6-svscan, or 0. */
+pid_t ctl_svscan_pid(struct ctl *c);
+int ctl_wait_ready(struct ctl *c);
+int ctl_stop(struct ctl *c);
+int ctl_status(struct ctl *c);
+int ctl_restart(struct ctl *c, const char *svc);
+
+/* proc.c */
+/* ctl_run - run argv (PATH search), stdout into out when out != NULL;
+ * the exit status, or -1 when it could not run or was killed. */
+int ctl_run(char *const argv[], struct str *out);
+/* ctl_procs - pids of every process belonging to this instance: whose
+ * command line mentions the configuration file, or whose working
+ * directory is inside the scan or log directory. */
+size_t ctl_procs(struct ctl *c, pid_t *pids, size_t max);
+/* ctl_sleep_ms - sleep, for bounded waits on processes to exit. */
+void ctl_sleep_ms(int ms);
+/* ctl_write_file - write content to path atomically with mode. */
+int ctl_write_file(const char *path, const char *content, mode_t mode);
+
+#endif

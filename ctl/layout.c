@@ -1,0 +1,262 @@
+/*
+ * layout - where things live: the embedded layout (everything under one
+ * directory, high ports, unprivileged) and the installed one (FHS), the
+ * directories and users a start needs.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "listen.h"
+#include "priv.h"
+
+/* The TCP endpoints, with their embedded ports (shifted by --port-base). */
+static const struct {
+	const char *key, *name;
+	unsigned port;
+} tcp_ports[] = {
+	{ "smtpd_listen", "SMTP", 10025 },
+	{ "smtpd_submission_listen", "submission", 10587 },
+	{ "smtpd_smtps_listen", "SMTPS", 10465 },
+	{ "imapd_listen", "IMAP", 10143 },
+	{ "imapd_imaps_listen", "IMAPS", 10993 },
+	{ "popd_listen", "POP3", 10110 },
+	{ "popd_pop3s_listen", "POP3S", 10995 },
+	{ "managesieve_listen", "ManageSieve", 14190 },
+};
+#define NPORTS (sizeof tcp_ports / sizeof tcp_ports[0])
+
+static const char *const user_keys[] = {
+	"smtpd_user", "cleanup_user", "qmgr_user", "lmtpd_user",
+	"imapd_user", "popd_user", "log_user",
+};
+#define NUSERS (sizeof user_keys / sizeof user_keys[0])
+
+/* The account the embedded daemons run as when roostctl runs as root. */
+#define EMBEDDED_ROOT_USER "roost"
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	struct str p = STR_INIT;
+	size_t i;
+	int rc = 0;
+
+	str_copys(&p, path);
+	for (i = 1; i <= p.len && rc == 0; i++) {
+		if (i < p.len && p.s[i] != '/')
+			continue;
+		p.s[i] = '\0';
+		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
+			rc = -1;
+		if (i < p.len)
+			p.s[i] = '/';
+	}
+	if (rc < 0)
+		fprintf(stderr, "roostctl: cannot create %s: %s\n", path,
+		    strerror(errno));
+	str_free(&p);
+	return rc;
+}
+
+int
+ctl_layout_embedded(struct ctl *c)
+{
+	struct str conf = STR_INIT, bindir = STR_INIT;
+	const char *user;
+	struct passwd *pw;
+	char exe[4096];
+	ssize_t n;
+	size_t i;
+	int rc;
+
+	if (access(c->conf.s, F_OK) == 0)
+		return 0;
+	if (c->port_base < 0)
+		c->port_base = CTL_PORT_BASE_DEFAULT;
+	for (i = 0; i < NPORTS; i++) {
+		long p = (long)tcp_ports[i].port + c->port_base -
+		    CTL_PORT_BASE_DEFAULT;
+
+		if (p < 1 || p > 65535) {
+			fprintf(stderr, "roostctl: --port-base %ld puts %s "
+			    "on port %ld, outside 1-65535\n", c->port_base,
+			    tcp_ports[i].name, p);
+			return -1;
+		}
+	}
+	/* The daemons sit next to roostctl in the build tree. */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0) {
+		fprintf(stderr, "roostctl: cannot find my own program: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	exe[n] = '\0';
+	str_copyb(&bindir, exe, (size_t)(strrchr(exe, '/') - exe));
+	if (priv_is_root())
+		user = EMBEDDED_ROOT_USER;
+	else if ((pw = getpwuid(geteuid())) != NULL)
+		user = pw->pw_name;
+	else {
+		fprintf(stderr, "roostctl: my uid %ld has no name\n",
+		    (long)geteuid());
+		return -1;
+	}
+
+	str_catf(&conf,
+	    "# roost.conf for the embedded layout in %s,\n"
+	    "# written by roostctl on first start.  Every key, its type and\n"
+	    "# default: roost.conf(5).  Restart a service to apply a change:\n"
+	    "#   roostctl -d %s restart SERVICE\n\n"
+	    "base_dir = %s\nqueue_dir = queue\nstore_dir = store\n"
+	    "run_dir = run\nlog_dir = log\ndaemon_dir = %s\n\n",
+	    c->embed_dir, c->embed_dir, c->embed_dir, bindir.s);
+	for (i = 0; i < NPORTS; i++)
+		str_catf(&conf, "%s = 127.0.0.1:%ld\n", tcp_ports[i].key,
+		    (long)tcp_ports[i].port + c->port_base -
+		    CTL_PORT_BASE_DEFAULT);
+	str_cats(&conf, "\n");
+	for (i = 0; i < NUSERS; i++)
+		str_catf(&conf, "%s = %s\n", user_keys[i], user);
+	str_copyf(&bindir, "%s/etc", c->embed_dir);
+	if (mkdir_p(bindir.s, 0755) < 0) {
+		rc = -1;
+	} else {
+		rc = ctl_write_file(c->conf.s, conf.s, 0644);
+		if (rc == 0)
+			printf("roostctl: created the embedded layout in %s\n",
+			    c->embed_dir);
+	}
+	str_free(&conf);
+	str_free(&bindir);
+	return rc;
+}
+
+void
+ctl_abspath(const char *key, struct str *out)
+{
+	const char *v = cfg_str(key), *base = cfg_str("base_dir");
+
+	str_clear(out);
+	if (v[0] != '/') {
+		str_cats(out, base);
+		if (out->len == 0 || out->s[out->len - 1] != '/')
+			str_catc(out, '/');
+	}
+	str_cats(out, v);
+}
+
+void
+ctl_load(struct ctl *c)
+{
+	struct str err = STR_INIT;
+
+	if (cfg_load(c->conf.s, &err) < 0) {
+		fprintf(stderr, "roostctl: %s\n", err.s);
+		exit(100);
+	}
+	ctl_abspath("run_dir", &c->scandir);
+	str_cats(&c->scandir, "/service");
+	ctl_abspath("log_dir", &c->logdir);
+	ctl_abspath("daemon_dir", &c->bindir);
+	str_free(&err);
+}
+
+static int
+ensure_user(const char *name)
+{
+	char *argv[] = { "useradd", "--system", "--user-group",
+		"--no-create-home", "--home-dir", "/nonexistent", "--shell",
+		"/usr/sbin/nologin", (char *)name, NULL };
+
+	if (getpwnam(name) != NULL)
+		return 0;
+	if (ctl_run(argv, NULL) != 0) {
+		fprintf(stderr, "roostctl: cannot create user %s\n", name);
+		return -1;
+	}
+	printf("roostctl: created system user %s\n", name);
+	return 0;
+}
+
+static int
+own(const char *path, const char *user_key, mode_t mode)
+{
+	struct str err = STR_INIT;
+	uid_t uid;
+	gid_t gid;
+	int rc = 0;
+
+	if (mkdir_p(path, mode) < 0)
+		return -1;
+	if (priv_is_root()) {
+		if (priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0 ||
+		    chown(path, uid, gid) < 0) {
+			fprintf(stderr, "roostctl: %s: %s\n", path,
+			    err.len ? err.s : strerror(errno));
+			rc = -1;
+		}
+	}
+	str_free(&err);
+	return rc;
+}
+
+int
+ctl_prepare(struct ctl *c)
+{
+	struct str p = STR_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (priv_is_root())
+		for (i = 0; i < NUSERS && rc == 0; i++)
+			rc = ensure_user(cfg_str(user_keys[i]));
+	if (rc == 0) {
+		ctl_abspath("queue_dir", &p);
+		rc = own(p.s, "cleanup_user", 0750);
+	}
+	if (rc == 0) {
+		ctl_abspath("store_dir", &p);
+		rc = own(p.s, "lmtpd_user", 0750);
+	}
+	if (rc == 0) {
+		ctl_abspath("run_dir", &p);
+		rc = mkdir_p(p.s, 0755);
+	}
+	if (rc == 0)
+		rc = mkdir_p(c->scandir.s, 0755);
+	for (i = 0; i < ctl_nservices && rc == 0; i++) {
+		str_copyf(&p, "%s/%s", c->logdir.s, ctl_services[i]);
+		rc = own(p.s, "log_user", 0750);
+	}
+	str_free(&p);
+	return rc;
+}
+
+void
+ctl_listen_summary(struct str *out)
+{
+	struct listen_spec sp[LISTEN_MAX];
+	struct str err = STR_INIT;
+	size_t i, j, n;
+
+	for (i = 0; i < NPORTS; i++) {
+		if (listen_parse(cfg_str(tcp_ports[i].key), sp, &n, &err) < 0)
+			continue;
+		for (j = 0; j < n; j++) {
+			str_catf(out, "  %-12s ", tcp_ports[i].name);
+			listen_format(&sp[j], out);
+			if (strcmp(tcp_ports[i].key, "managesieve_listen") == 0)
+				str_cats(out, " (reserved; no daemon yet)");
+			str_catc(out, '\n');
+		}
+	}
+	str_free(&err);
+}

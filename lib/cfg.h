@@ -1,0 +1,71 @@
+/*
+ * cfg - roost.conf: one file of "key = value" lines shared by all daemons.
+ *
+ * Every key is defined once, in the table in cfg_keys.c: name, type,
+ * default, bounds and a one-line description; roost.conf(5) documents the
+ * same table (a unit test checks the two agree).  Loading is strict: an
+ * unknown key, a malformed or out-of-range value, a duplicate key or a
+ * line that is not "key = value" is an error naming the file, the line
+ * and the key, and nothing of that file is applied.
+ *
+ * Syntax: blank lines and lines whose first non-blank byte is '#' are
+ * ignored; otherwise "key = value", with blanks around both trimmed.
+ * Values are taken literally (no quoting, no expansion).  Lines are
+ * limited to CFG_LINE_MAX bytes.
+ *
+ * Types: CFG_STR (any text), CFG_INT (decimal), CFG_BOOL (yes/no,
+ * true/false, on/off, 1/0), CFG_SIZE (bytes, with optional k/m/g suffix,
+ * powers of 1024), CFG_TIME (seconds, with optional s/m/h/d/w suffix).
+ * cfg_int() returns INT as is, SIZE in bytes and TIME in seconds.
+ *
+ * The values live in process-wide storage, read-only after start.
+ */
+#ifndef ROOST_CFG_H
+#define ROOST_CFG_H
+
+#include <stdbool.h>
+
+#include "str.h"
+
+#define CFG_LINE_MAX 4096
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_SIZE, CFG_TIME };
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	const char *def;		/* default, in config-file syntax */
+	long long min, max;		/* bounds for INT/SIZE/TIME */
+	/* check - extra validation of a STR value (NULL: none); returns
+	 * 0 or -1 with a reason (no file/line/key) in err. */
+	int (*check)(const char *value, struct str *err);
+	const char *doc;		/* one line, for roost.conf(5) */
+};
+
+extern const struct cfg_key cfg_keys[];
+extern const size_t cfg_nkeys;
+
+/* cfg_reset - every key back to its default. */
+void cfg_reset(void);
+/* cfg_load - read path and apply it over the defaults (after
+ * cfg_reset).  0 on success; -1 with "path:line: key: reason" (or
+ * "path: reason" when the file cannot be read) in err, and the previous
+ * values untouched. */
+int cfg_load(const char *path, struct str *err);
+/* cfg_set - set one key from text (as a file line would); 0 or -1 with
+ * "key: reason" in err. */
+int cfg_set(const char *key, const char *value, struct str *err);
+
+/* Accessors panic on an unknown key or a type mismatch: both are bugs. */
+const char *cfg_str(const char *key);
+long long cfg_int(const char *key);
+bool cfg_bool(const char *key);
+/* cfg_origin - "default" or "file:line" where the value came from. */
+const char *cfg_origin(const char *key);
+/* cfg_find - the table entry for name, or NULL. */
+const struct cfg_key *cfg_find(const char *name);
+/* cfg_dump - "key = value\n" for every key (only non-defaults when
+ * changed_only), in table order. */
+void cfg_dump(struct str *out, bool changed_only);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * cfg_keys - every roost.conf key: name, type, default, bounds and the
+ * line roost.conf(5) expands on.  Keep the groups in the same order as
+ * the manual page and conf/roost.conf; test-cfg checks all three agree.
+ */
+#include <string.h>
+
+#include "cfg.h"
+#include "listen.h"
+
+#ifndef LIBEXECDIR
+#define LIBEXECDIR "/usr/libexec/roost"
+#endif
+
+#define K_STR(name, def, check, doc) \
+	{ name, CFG_STR, def, 0, 0, check, doc }
+#define K_INT(name, def, min, max, doc) \
+	{ name, CFG_INT, def, min, max, NULL, doc }
+#define K_TIME(name, def, min, max, doc) \
+	{ name, CFG_TIME, def, min, max, NULL, doc }
+
+/* log_level_check - the levels lib/daemon.c maps onto log_set_level(). */
+static int
+log_level_check(const char *value, struct str *err)
+{
+	static const char *const levels[] = {
+		"debug", "info", "warning", "error",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(value, levels[i]) == 0)
+			return 0;
+	str_copyf(err, "'%s' is not debug, info, warning or error", value);
+	return -1;
+}
+
+const struct cfg_key cfg_keys[] = {
+	/* Layout. */
+	K_STR("base_dir", "/", NULL,
+	    "directory every daemon changes into at start; relative paths "
+	    "in other keys are taken from it"),
+	K_STR("queue_dir", "/var/spool/roost", NULL, "the mail queue"),
+	K_STR("store_dir", "/var/lib/roost/store", NULL, "the message store"),
+	K_STR("run_dir", "/run/roost", NULL,
+	    "Unix sockets and the s6 scan directory"),
+	K_STR("log_dir", "/var/log/roost", NULL,
+	    "one s6-log directory per service"),
+	K_STR("daemon_dir", LIBEXECDIR, NULL,
+	    "where roostctl finds the daemon programs"),
+
+	/* Identity and logging. */
+	K_STR("myhostname", "", NULL,
+	    "name used in greetings and Received headers; empty: the "
+	    "system's host name"),
+	K_STR("log_level", "info", log_level_check,
+	    "least severe level logged: debug, info, warning or error"),
+
+	/* Listeners. */
+	K_STR("smtpd_listen", "0.0.0.0:25", listen_check,
+	    "SMTP from other mail servers (MX)"),
+	K_STR("smtpd_submission_listen", "0.0.0.0:587", listen_check,
+	    "message submission from users (RFC 6409)"),
+	K_STR("smtpd_smtps_listen", "0.0.0.0:465", listen_check,
+	    "submission over implicit TLS (RFC 8314)"),
+	K_STR("imapd_listen", "0.0.0.0:143", listen_check, "IMAP"),
+	K_STR("imapd_imaps_listen", "0.0.0.0:993", listen_check,
+	    "IMAP over implicit TLS"),
+	K_STR("popd_listen", "0.0.0.0:110", listen_check, "POP3"),
+	K_STR("popd_pop3s_listen", "0.0.0.0:995", listen_check,
+	    "POP3 over implicit TLS"),
+	K_STR("managesieve_listen", "0.0.0.0:4190", listen_check,
+	    "ManageSieve (RFC 5804)"),
+	K_STR("lmtpd_listen", "unix:lmtp", listen_check,
+	    "LMTP from the queue manager to local delivery"),
+	K_STR("cleanup_listen", "unix:cleanup", listen_check,
+	    "where smtpd hands messages to cleanup"),
+	K_STR("qmgr_listen", "unix:qmgr", listen_check,
+	    "the queue manager's trigger socket"),
+
+	/* Users each daemon drops to when started as root. */
+	K_STR("smtpd_user", "roost-smtpd", NULL, "account smtpd runs as"),
+	K_STR("cleanup_user", "roost-cleanup", NULL,
+	    "account cleanup runs as"),
+	K_STR("qmgr_user", "roost-qmgr", NULL, "account qmgr runs as"),
+	K_STR("lmtpd_user", "roost-lmtp", NULL, "account lmtpd runs as"),
+	K_STR("imapd_user", "roost-imap", NULL, "account imapd runs as"),
+	K_STR("popd_user", "roost-pop", NULL, "account popd runs as"),
+	K_STR("log_user", "roost-log", NULL, "account s6-log runs as"),
+
+	/* Worker pools. */
+	K_INT("smtpd_process_limit", "100", 1, 10000,
+	    "most smtpd workers at once"),
+	K_INT("smtpd_process_min", "2", 0, 1000,
+	    "smtpd workers kept waiting"),
+	K_INT("lmtpd_process_limit", "20", 1, 10000,
+	    "most lmtpd workers at once"),
+	K_INT("lmtpd_process_min", "1", 0, 1000,
+	    "lmtpd workers kept waiting"),
+	K_INT("imapd_process_limit", "500", 1, 10000,
+	    "most imapd workers at once"),
+	K_INT("imapd_process_min", "2", 0, 1000,
+	    "imapd workers kept waiting"),
+	K_INT("popd_process_limit", "100", 1, 10000,
+	    "most popd workers at once"),
+	K_INT("popd_process_min", "1", 0, 1000, "popd workers kept waiting"),
+	K_INT("cleanup_process_limit", "50", 1, 10000,
+	    "most cleanup workers at once"),
+	K_INT("cleanup_process_min", "1", 0, 1000,
+	    "cleanup workers kept waiting"),
+	K_INT("process_max_use", "1000", 0, 10000000,
+	    "connections a worker serves before it is replaced; 0: "
+	    "unlimited"),
+	K_TIME("process_idle_timeout", "60s", 1, 86400,
+	    "idle workers above the minimum exit after this"),
+	K_TIME("shutdown_timeout", "10s", 0, 300,
+	    "on SIGTERM, how long sessions in progress may take to finish"),
+
+	/* Timeouts. */
+	K_TIME("smtpd_timeout", "300s", 1, 3600,
+	    "SMTP command and data timeout (RFC 5321 4.5.3.2)"),
+	K_TIME("lmtpd_timeout", "300s", 1, 3600, "LMTP timeout"),
+	/* RFC 3501 5.4 wants an autologout timer of at least 30 minutes;
+	 * shorter values are allowed for tests but break that rule. */
+	K_TIME("imapd_timeout", "1800s", 60, 86400,
+	    "IMAP inactivity autologout (RFC 3501 5.4)"),
+	/* RFC 1939 3: likewise, at least 10 minutes. */
+	K_TIME("popd_timeout", "600s", 60, 86400,
+	    "POP3 inactivity timeout (RFC 1939)"),
+	K_TIME("start_timeout", "30s", 1, 600,
+	    "how long roostctl start waits for every service to be ready"),
+};
+
+const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

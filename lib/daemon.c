@@ -1,0 +1,140 @@
+/*
+ * daemon - common daemon start-up; see daemon.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "log.h"
+#include "priv.h"
+#include "qid.h"
+#include "ready.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/roost"
+#endif
+
+static void __attribute__((noreturn))
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s [-c roost.conf] [-d notification-fd] [-v]\n",
+	    prog);
+	exit(EXIT_PERM);
+}
+
+void
+daemon_start(struct daemon *d, const char *prog, int argc, char **argv)
+{
+	struct str err = STR_INIT;
+	int c, verbose = 0;
+	char *end;
+	long v;
+
+	d->prog = prog;
+	d->conf = DAEMON_CONF_DEFAULT;
+	d->notify_fd = -1;
+	log_init(prog);
+	while ((c = getopt(argc, argv, "c:d:v")) != -1) {
+		switch (c) {
+		case 'c':
+			d->conf = optarg;
+			break;
+		case 'd':
+			v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 0 || v > 1024)
+				usage(prog);
+			d->notify_fd = (int)v;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage(prog);
+		}
+	}
+	if (optind != argc)
+		usage(prog);
+	if (cfg_load(d->conf, &err) < 0)
+		log_fatal_config("%s", err.s);
+	str_free(&err);
+	{
+		const char *lvl = cfg_str("log_level");
+
+		log_set_level(verbose || strcmp(lvl, "debug") == 0 ? LOG_DEBUG :
+		    strcmp(lvl, "warning") == 0 ? LOG_WARN :
+		    strcmp(lvl, "error") == 0 ? LOG_ERROR : LOG_INFO);
+	}
+	/* Relative paths are taken from base_dir; being there also keeps
+	 * working after the drop even if its parents are closed to us. */
+	if (chdir(cfg_str("base_dir")) < 0)
+		log_fatal_config("%s: base_dir: cannot chdir to %s: %s",
+		    d->conf, cfg_str("base_dir"), strerror(errno));
+}
+
+void
+daemon_drop(const struct daemon *d, const char *user_key)
+{
+	struct str err = STR_INIT;
+
+	if (priv_drop(cfg_str(user_key), &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
+	str_free(&err);
+}
+
+void
+daemon_ready(struct daemon *d)
+{
+	if (ready_notify(d->notify_fd) < 0)
+		log_warn("readiness notification on fd %d failed: %s",
+		    d->notify_fd, strerror(errno));
+	d->notify_fd = -1;
+	log_info("ready");
+}
+
+const char *
+daemon_hostname(void)
+{
+	static char name[256];
+	const char *h = cfg_str("myhostname");
+
+	if (*h)
+		return h;
+	if (name[0] == '\0' && gethostname(name, sizeof name - 1) < 0)
+		snprintf(name, sizeof name, "localhost");
+	return name;
+}
+
+void
+daemon_serve(struct daemon *d, const char *name,
+    const struct daemon_endpoint *eps, size_t neps, const char *user_key,
+    void (*serve)(int, const struct server_listener *, void *))
+{
+	static struct server s;
+	struct str err = STR_INIT;
+	size_t i;
+
+	server_init(&s, name);
+	for (i = 0; i < neps; i++)
+		if (server_listen(&s, eps[i].key, eps[i].role,
+		    cfg_str(user_key), &err) < 0)
+			log_fatal("%s", err.s);
+	if (s.nls == 0)
+		log_fatal_config("%s: no endpoint configured", d->conf);
+	daemon_drop(d, user_key);
+	s.serve = serve;
+	daemon_ready(d);
+	server_run(&s);
+}
+
+const char *
+daemon_session_id(void)
+{
+	static char id[QID_LEN + 1];
+
+	qid_new(id);
+	return id;
+}

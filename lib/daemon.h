@@ -1,0 +1,52 @@
+/*
+ * daemon - the steps every roost daemon's main() takes, in order:
+ *
+ *   daemon_start()  options -c CONF -d FD -v, logging, configuration
+ *                   (a bad file stops the daemon with exit 100 and a
+ *                   message naming file, line and key), chdir(base_dir)
+ *   ...bind sockets, open what needs privilege...
+ *   daemon_drop()   become the configured user (when root)
+ *   daemon_ready()  tell s6 the service is up
+ *   ...serve...
+ */
+#ifndef ROOST_DAEMON_H
+#include <stddef.h>
+#define ROOST_DAEMON_H
+
+struct daemon {
+	const char *prog;
+	const char *conf;	/* configuration file */
+	int notify_fd;		/* s6 notification fd, or -1 */
+};
+
+#define DAEMON_CONF_DEFAULT SYSCONFDIR "/roost.conf"
+
+void daemon_start(struct daemon *d, const char *prog, int argc,
+    char **argv);
+/* daemon_drop - priv_drop to the user named by config key user_key. */
+void daemon_drop(const struct daemon *d, const char *user_key);
+void daemon_ready(struct daemon *d);
+/* daemon_hostname - myhostname, or the system's host name. */
+const char *daemon_hostname(void);
+
+
+
+#include "server.h"
+
+struct daemon_endpoint {
+	const char *key;	/* listen key in roost.conf */
+	const char *role;	/* tag handed to serve() */
+};
+
+/*
+ * daemon_serve - the whole life of a session daemon named name: bind every
+ * endpoint (Unix sockets owned by the user in user_key), drop to that
+ * user, signal readiness and run the worker pool with serve().
+ */
+void daemon_serve(struct daemon *d, const char *name,
+    const struct daemon_endpoint *eps, size_t neps, const char *user_key,
+    void (*serve)(int, const struct server_listener *, void *))
+    __attribute__((noreturn));
+/* daemon_session_id - a fresh id for log lines (a queue-ID-like string). */
+const char *daemon_session_id(void);
+#endif

@@ -1,0 +1,64 @@
+/*
+ * server - listening sockets served by a pool of pre-forked workers.
+ *
+ * The master process binds every endpoint, forks `min` workers and then
+ * only supervises: each worker waits for a connection on any listener,
+ * serves it to the end through the daemon's serve() callback, and goes
+ * back to waiting.  When the master sees that no worker is idle it forks
+ * another, up to `limit`; workers above `min` exit after being idle for
+ * `idle_timeout` seconds, and every worker is replaced after `max_use`
+ * connections.  So the steady state has no fork or exec per connection,
+ * and a crash loses one session only (Postfix's model).
+ *
+ * SIGTERM to the master: stop accepting, SIGTERM to every worker (idle
+ * ones exit at once, busy ones finish their session), SIGKILL to what is
+ * left after `shutdown_timeout` seconds, exit 0.  Workers die with the
+ * master (PR_SET_PDEATHSIG), closing their listeners first, so a master
+ * killed with SIGKILL can be restarted at once on the same ports.
+ */
+#ifndef ROOST_SERVER_H
+#define ROOST_SERVER_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "listen.h"
+#include "str.h"
+
+#define SERVER_LISTENERS_MAX 32
+
+struct server_listener {
+	int fd;
+	const char *role;	/* the daemon's tag, e.g. "submission" */
+	struct listen_spec spec;
+};
+
+struct server {
+	const char *name;
+	struct server_listener ls[SERVER_LISTENERS_MAX];
+	size_t nls;
+	unsigned min, limit, max_use;
+	unsigned idle_timeout, shutdown_timeout;	/* seconds */
+	/* serve - handle one accepted, blocking connection; the server
+	 * closes fd afterwards. */
+	void (*serve)(int fd, const struct server_listener *l, void *ctx);
+	void *ctx;
+};
+
+/* Set in a worker when the master asked it to stop. */
+extern volatile sig_atomic_t server_stopping;
+
+/* server_init - name the server and take the pool sizes for daemon d
+ * from d_process_min, d_process_limit and the shared process_* keys. */
+void server_init(struct server *s, const char *d);
+/* server_listen - bind every endpoint of configuration key `key` and tag
+ * it with role; Unix paths are relative to run_dir unless absolute, and
+ * their sockets get mode 0660 and the owner `user` (when root).  A busy
+ * TCP port is retried for about a second (a killed predecessor's
+ * workers may still be closing).  0, or -1 with a reason in err. */
+int server_listen(struct server *s, const char *key, const char *role,
+    const char *user, struct str *err);
+/* server_run - fork the workers and supervise them; never returns. */
+void server_run(struct server *s) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * session - per-connection frame; see session.h.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "session.h"
+#include "sock.h"
+
+void
+session_open(struct session *ss, int fd, const char *role,
+    long long timeout_s)
+{
+	memset(ss, 0, sizeof *ss);
+	ss->role = role;
+	log_set_session(daemon_session_id());
+	sock_peer_name(fd, &ss->peer, &ss->port);
+	buf_init(&ss->b, fd, 0);
+	buf_set_timeout(&ss->b, (int)(timeout_s * 1000));
+	log_info("connect from=%s port=%u role=%s", ss->peer.s, ss->port, role);
+}
+
+void
+session_close(struct session *ss)
+{
+	(void)buf_flush(&ss->b);
+	log_info("disconnect from=%s in=%llu out=%llu", ss->peer.s,
+	    (unsigned long long)ss->b.bytes_in,
+	    (unsigned long long)ss->b.bytes_out);
+	buf_free(&ss->b);
+	str_free(&ss->line);
+	str_free(&ss->peer);
+}
+
+int
+session_verb(struct str *line, char *verb, size_t vmax, const char **args)
+{
+	size_t i = 0;
+
+	str_chomp(line);
+	while (i < line->len && line->s[i] != ' ') {
+		if (i + 1 >= vmax)
+			return -1;
+		verb[i] = (char)toupper((unsigned char)line->s[i]);
+		i++;
+	}
+	verb[i] = '\0';
+	*args = i < line->len ? line->s + i + 1 : "";
+	return i == 0 ? -1 : 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * session - the per-connection frame shared by the protocol daemons:
+ * buffered I/O on the socket, the peer's address, a session id that
+ * prefixes every log line, and the "connect"/"disconnect" log lines.
+ */
+#ifndef ROOST_SESSION_H
+#define ROOST_SESSION_H
+
+#include "buf.h"
+#include "str.h"
+
+struct session {
+	struct buf b;
+	struct str line;	/* the current input line */
+	struct str peer;	/* address, or "unix" */
+	unsigned port;
+	const char *role;
+};
+
+/* session_open - set up for connection fd, timeout in seconds per wait. */
+void session_open(struct session *ss, int fd, const char *role,
+    long long timeout_s);
+/* session_close - flush, log the disconnect with byte counts, free. */
+void session_close(struct session *ss);
+/* session_verb - split line into a verb (upper-cased, at most vmax-1
+ * bytes) and *args (after one space, or ""); CRLF or LF is stripped
+ * from line first.  0, or -1 when the verb is empty or overlong. */
+int session_verb(struct str *line, char *verb, size_t vmax,
+    const char **args);
+
+#endif

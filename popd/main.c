@@ -1,0 +1,20 @@
+/*
+ * popd - the POP3 server (RFC 1939) on ports 110 and 995.  main() only
+ * wires; the protocol lives in popd_session.c.
+ */
+#include "daemon.h"
+#include "popd.h"
+
+static const struct daemon_endpoint endpoints[] = {
+	{ "popd_listen", POPD_ROLE_POP3 },
+	{ "popd_pop3s_listen", POPD_ROLE_POP3S },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+
+	daemon_start(&d, "popd", argc, argv);
+	daemon_serve(&d, "popd", endpoints, 2, "popd_user", popd_session);
+}

@@ -1,0 +1,24 @@
+import pytest
+
+from roost import Roost
+
+
+@pytest.fixture(scope="module")
+def roost():
+    """One running instance shared by a module's read-only tests."""
+    r = Roost()
+    try:
+        r.start()
+        yield r
+    finally:
+        r.stop()
+
+
+@pytest.fixture
+def fresh():
+    """A not-yet-started instance of the test's own; always stopped."""
+    r = Roost()
+    try:
+        yield r
+    finally:
+        r.stop()

@@ -1,0 +1,175 @@
+"""Start, drive and stop a roost instance for end-to-end tests.
+
+Each instance lives in its own temporary directory with its own port
+base, so tests (and developers' own instances) can run side by side.
+"""
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("ROOST_BIN") or os.path.join(TOP, "bin")
+SERVICES = ["cleanup", "qmgr", "lmtpd", "smtpd", "imapd", "popd"]
+# Embedded ports at the default port base 10000.
+PORTS = {"smtp": 10025, "submission": 10587, "smtps": 10465,
+         "imap": 10143, "imaps": 10993, "pop3": 10110, "pop3s": 10995,
+         "managesieve": 14190}
+
+
+def _free(port):
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def pick_port_base():
+    """A port base whose ports are all free right now."""
+    for _ in range(200):
+        base = random.randrange(20000, 51000, 100)
+        if all(_free(p - 10000 + base) for p in PORTS.values()):
+            return base
+    raise RuntimeError("no free port base")
+
+
+class Roost:
+    def __init__(self, directory=None, port_base=None):
+        self.dir = directory or tempfile.mkdtemp(prefix="roost-e2e-")
+        self.port_base = port_base or pick_port_base()
+
+    # -- roostctl ---------------------------------------------------------
+    def ctl(self, *args, check=True, timeout=120):
+        cmd = [os.path.join(BIN, "roostctl"), "-d", self.dir,
+               "--port-base", str(self.port_base), *args]
+        r = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            raise AssertionError("%s failed (%d):\n%s%s" % (
+                " ".join(cmd), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        return self.ctl("start")
+
+    def stop(self):
+        r = self.ctl("stop", check=False)
+        # Whatever happened, leave nothing running behind a test.
+        for pid in self.procs():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return r
+
+    def status(self):
+        """{service: pid or None} from roostctl status."""
+        out = self.ctl("status", check=False).stdout
+        result = {}
+        for line in out.splitlines():
+            m = re.match(r"(\S+)\s+up \(pid (\d+)\).*, ready$", line)
+            if m:
+                result[m.group(1)] = int(m.group(2))
+            elif line.split() and line.split()[0] in SERVICES:
+                result[line.split()[0]] = None
+        return result
+
+    # -- where things are ---------------------------------------------------
+    def port(self, name):
+        return PORTS[name] - 10000 + self.port_base
+
+    @property
+    def conf(self):
+        return os.path.join(self.dir, "etc", "roost.conf")
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def log(self, service):
+        try:
+            with open(self.path("log", service, "current"),
+                      errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def procs(self):
+        """Every live process of this instance: by command line or by
+        working directory inside the instance directory."""
+        found = []
+        me = os.getpid()
+        for d in os.listdir("/proc"):
+            if not d.isdigit() or int(d) == me:
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                        continue
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    cmd = f.read().decode(errors="replace")
+                cwd = os.readlink("/proc/%s/cwd" % d)
+            except (OSError, IndexError):
+                continue
+            if self.dir in cmd or cwd == self.dir or \
+                    cwd.startswith(self.dir + "/"):
+                found.append(int(d))
+        return found
+
+
+def children(pid):
+    """Direct children of pid."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] not in "ZX":
+                kids.append(int(d))
+        except (OSError, IndexError, ValueError):
+            continue
+    return kids
+
+
+def uid_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise AssertionError("no Uid line for %d" % pid)
+
+
+def wait_for(cond, timeout, step=0.02):
+    """Poll cond() until true or timeout; returns the elapsed seconds or
+    raises AssertionError."""
+    t0 = time.monotonic()
+    while True:
+        v = cond()
+        if v:
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("condition not met within %.1fs" % timeout)
+        time.sleep(step)
+
+
+def greeting(port, host="127.0.0.1", timeout=5):
+    """The first line a TCP server sends, or None if it closed first."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        return data.decode(errors="replace")
