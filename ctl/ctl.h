@@ -26,11 +26,13 @@ struct ctl {
 #define CTL_PORT_BASE_DEFAULT 10000
 
 /* layout.c */
-/* ctl_layout_embedded - create DIR and its roost.conf on first use. */
+/* ctl_layout_embedded - create DIR and its roost.conf on first use:
+ * 0, or the exit code for a failure (100 usage, 111 system). */
 int ctl_layout_embedded(struct ctl *c);
-/* ctl_load - load the configuration and fill the absolute paths; on a
- * bad file print the error (file, line, key) and exit 100. */
-void ctl_load(struct ctl *c);
+/* ctl_load - load the configuration and fill the absolute paths.  A bad
+ * file is reported (file, line, key); strict: exit 100, else go on with
+ * the layout's default paths (so stop and status still work). */
+void ctl_load(struct ctl *c, bool strict);
 /* ctl_prepare - create the directories and (as root) the users. */
 int ctl_prepare(struct ctl *c);
 /* ctl_abspath - key's path made absolute against base_dir. */

@@ -53,7 +53,7 @@ mkdir_p(const char *path, mode_t mode)
 		if (i < p.len && p.s[i] != '/')
 			continue;
 		p.s[i] = '\0';
-		if (mkdir(p.s, mode) < 0 && errno != EEXIST)
+		if (mkdir(p.s, i < p.len ? 0755 : mode) < 0 && errno != EEXIST)
 			rc = -1;
 		if (i < p.len)
 			p.s[i] = '/';
@@ -65,14 +65,29 @@ mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
+/* self_dir - the directory holding this roostctl program. */
+static int
+self_dir(struct str *out)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "roostctl: cannot find my own program: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	exe[n] = '\0';
+	str_copyb(out, exe, (size_t)(strrchr(exe, '/') - exe));
+	return 0;
+}
+
 int
 ctl_layout_embedded(struct ctl *c)
 {
-	struct str conf = STR_INIT, bindir = STR_INIT;
+	struct str conf = STR_INIT, bindir = STR_INIT, etc = STR_INIT;
 	const char *user;
 	struct passwd *pw;
-	char exe[4096];
-	ssize_t n;
 	size_t i;
 	int rc;
 
@@ -88,18 +103,12 @@ ctl_layout_embedded(struct ctl *c)
 			fprintf(stderr, "roostctl: --port-base %ld puts %s "
 			    "on port %ld, outside 1-65535\n", c->port_base,
 			    tcp_ports[i].name, p);
-			return -1;
+			return 100;
 		}
 	}
 	/* The daemons sit next to roostctl in the build tree. */
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0) {
-		fprintf(stderr, "roostctl: cannot find my own program: %s\n",
-		    strerror(errno));
-		return -1;
-	}
-	exe[n] = '\0';
-	str_copyb(&bindir, exe, (size_t)(strrchr(exe, '/') - exe));
+	if (self_dir(&bindir) < 0)
+		return 111;
 	if (priv_is_root())
 		user = EMBEDDED_ROOT_USER;
 	else if ((pw = getpwuid(geteuid())) != NULL)
@@ -107,7 +116,8 @@ ctl_layout_embedded(struct ctl *c)
 	else {
 		fprintf(stderr, "roostctl: my uid %ld has no name\n",
 		    (long)geteuid());
-		return -1;
+		str_free(&bindir);
+		return 111;
 	}
 
 	str_catf(&conf,
@@ -125,8 +135,8 @@ ctl_layout_embedded(struct ctl *c)
 	str_cats(&conf, "\n");
 	for (i = 0; i < NUSERS; i++)
 		str_catf(&conf, "%s = %s\n", user_keys[i], user);
-	str_copyf(&bindir, "%s/etc", c->embed_dir);
-	if (mkdir_p(bindir.s, 0755) < 0) {
+	str_copyf(&etc, "%s/etc", c->embed_dir);
+	if (mkdir_p(etc.s, 0755) < 0) {
 		rc = -1;
 	} else {
 		rc = ctl_write_file(c->conf.s, conf.s, 0644);
@@ -136,7 +146,8 @@ ctl_layout_embedded(struct ctl *c)
 	}
 	str_free(&conf);
 	str_free(&bindir);
-	return rc;
+	str_free(&etc);
+	return rc < 0 ? 111 : 0;
 }
 
 void
@@ -154,19 +165,31 @@ ctl_abspath(const char *key, struct str *out)
 }
 
 void
-ctl_load(struct ctl *c)
+ctl_load(struct ctl *c, bool strict)
 {
-	struct str err = STR_INIT;
+	struct str err = STR_INIT, dir = STR_INIT;
 
 	if (cfg_load(c->conf.s, &err) < 0) {
 		fprintf(stderr, "roostctl: %s\n", err.s);
-		exit(100);
+		if (strict)
+			exit(100);
+		/* Stopping or inspecting a running instance must still work
+		 * after a bad edit: fall back to the layout's defaults. */
+		fprintf(stderr, "roostctl: using the default layout paths\n");
+		cfg_reset();
+		if (c->embed_dir && self_dir(&dir) == 0 &&
+		    (cfg_set("base_dir", c->embed_dir, &err) < 0 ||
+		    cfg_set("run_dir", "run", &err) < 0 ||
+		    cfg_set("log_dir", "log", &err) < 0 ||
+		    cfg_set("daemon_dir", dir.s, &err) < 0))
+			fprintf(stderr, "roostctl: %s\n", err.s);
 	}
 	ctl_abspath("run_dir", &c->scandir);
 	str_cats(&c->scandir, "/service");
 	ctl_abspath("log_dir", &c->logdir);
 	ctl_abspath("daemon_dir", &c->bindir);
 	str_free(&err);
+	str_free(&dir);
 }
 
 static int

@@ -16,6 +16,7 @@
 #include "cfg.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 
 static void __attribute__((noreturn))
@@ -42,26 +43,70 @@ usage(int code)
 	exit(code);
 }
 
+/* absolute - path made absolute against the working directory. */
+static void
+absolute(const char *path, struct str *out)
+{
+	char cwd[PATH_MAX];
+
+	str_clear(out);
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof cwd) == NULL) {
+			fprintf(stderr, "roostctl: getcwd: %s\n",
+			    strerror(errno));
+			exit(111);
+		}
+		str_catf(out, "%s/", cwd);
+	}
+	str_cats(out, path);
+}
+
+/* endpoint - the first endpoint of a listen key, for the welcome text. */
+static void
+endpoint(const char *key, struct str *out)
+{
+	struct listen_spec sp[LISTEN_MAX];
+	struct str err = STR_INIT;
+	size_t n = 0;
+
+	str_clear(out);
+	if (listen_parse(cfg_str(key), sp, &n, &err) == 0 && n > 0) {
+		if (strcmp(sp[0].host, "0.0.0.0") == 0)
+			str_copyf(out, "localhost:%u", sp[0].port);
+		else
+			listen_format(&sp[0], out);
+	} else
+		str_copys(out, "(not listening)");
+	str_free(&err);
+}
+
 static void
 print_welcome(struct ctl *c, pid_t svscan)
 {
-	struct str ports = STR_INIT;
-	const char *self = c->embed_dir ? "roostctl -d " : "roostctl";
+	struct str ports = STR_INIT, smtp = STR_INIT, imap = STR_INIT;
+	struct str self = STR_INIT;
 
+	if (c->embed_dir)
+		str_copyf(&self, "roostctl -d %s", c->embed_dir);
+	else
+		str_copys(&self, "roostctl");
 	ctl_listen_summary(&ports);
+	endpoint("smtpd_listen", &smtp);
+	endpoint("imapd_listen", &imap);
 	printf("roost is running (s6-svscan pid %ld)\n%s", (long)svscan,
-	    ports.s ? ports.s : "");
-	printf("logs:   %s/<service>/current\n", c->logdir.s);
-	printf("status: %s%s status    stop: %s%s stop\n", self,
-	    c->embed_dir ? c->embed_dir : "", self,
-	    c->embed_dir ? c->embed_dir : "");
+	    str_cstr(&ports));
+	printf("logs:    %s/<service>/current\n"
+	    "status:  %s status\n"
+	    "stop:    %s stop\n", c->logdir.s, self.s, self.s);
 	printf("send a message:\n"
 	    "  swaks --server %s --from you@localhost --to you@localhost\n"
 	    "read it:\n"
 	    "  curl -u USER:PASSWORD 'imap://%s/INBOX;UID=1'\n",
-	    c->embed_dir ? "127.0.0.1:<SMTP port>" : "localhost:25",
-	    c->embed_dir ? "127.0.0.1:<IMAP port>" : "localhost");
+	    smtp.s, imap.s);
 	str_free(&ports);
+	str_free(&smtp);
+	str_free(&imap);
+	str_free(&self);
 }
 
 static int
@@ -69,9 +114,11 @@ cmd_start(struct ctl *c)
 {
 	pid_t pid;
 
-	if (c->embed_dir && ctl_layout_embedded(c) < 0)
-		return 111;
-	ctl_load(c);
+	int rc;
+
+	if (c->embed_dir && (rc = ctl_layout_embedded(c)) != 0)
+		return rc;
+	ctl_load(c, true);
 	if (c->port_base >= 0 && c->embed_dir &&
 	    strstr(cfg_str("smtpd_listen"), ":") != NULL) {
 		/* --port-base only shapes a new layout; say so when the
@@ -106,7 +153,7 @@ cmd_config(struct ctl *c, int argc, char **argv)
 {
 	struct str out = STR_INIT;
 
-	ctl_load(c);
+	ctl_load(c, true);
 	if (argc > 0 && strcmp(argv[0], "check") == 0) {
 		printf("%s: ok\n", c->conf.s);
 		return 0;
@@ -123,9 +170,9 @@ int
 main(int argc, char **argv)
 {
 	struct ctl c;
+	struct str dir = STR_INIT;
 	char *args[8], *end;
 	const char *conf = NULL;
-	char dir[PATH_MAX];
 	int nargs = 0, i;
 
 	memset(&c, 0, sizeof c);
@@ -139,7 +186,7 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--port-base") == 0 && i + 1 < argc) {
 			errno = 0;
 			c.port_base = strtol(argv[++i], &end, 10);
-			if (errno || *end || c.port_base < 0)
+			if (errno || *end || end == argv[i] || c.port_base < 0)
 				usage(100);
 		} else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0)
@@ -153,22 +200,14 @@ main(int argc, char **argv)
 	}
 	if (nargs == 0)
 		usage(100);
+	/* Absolute paths, so the s6 scripts work from any directory. */
 	if (c.embed_dir) {
-		/* Absolute, so the s6 scripts work from any directory. */
-		if (c.embed_dir[0] != '/') {
-			if (getcwd(dir, sizeof dir) == NULL ||
-			    strlen(dir) + strlen(c.embed_dir) + 2 > sizeof dir) {
-				fprintf(stderr, "roostctl: bad directory\n");
-				return 100;
-			}
-			strncat(dir, "/", sizeof dir - strlen(dir) - 1);
-			strncat(dir, c.embed_dir, sizeof dir - strlen(dir) - 1);
-			c.embed_dir = dir;
-		}
+		absolute(c.embed_dir, &dir);
+		c.embed_dir = dir.s;
 		str_copyf(&c.conf, "%s/etc/roost.conf", c.embed_dir);
 	}
 	if (conf)
-		str_copys(&c.conf, conf);
+		absolute(conf, &c.conf);
 	else if (!c.embed_dir)
 		str_copys(&c.conf, DAEMON_CONF_DEFAULT);
 
@@ -176,17 +215,22 @@ main(int argc, char **argv)
 		return cmd_start(&c);
 	if (strcmp(args[0], "config") == 0)
 		return cmd_config(&c, nargs - 1, args + 1);
-	if (!c.embed_dir || access(c.conf.s, F_OK) == 0)
-		ctl_load(&c);
-	else {
+	if (c.embed_dir && access(c.conf.s, F_OK) != 0) {
 		printf("roost is not running (no layout in %s)\n", c.embed_dir);
-		return strcmp(args[0], "status") == 0 ? 3 : 0;
+		return strcmp(args[0], "status") == 0 ? 3 :
+		    strcmp(args[0], "stop") == 0 ? 0 : 1;
 	}
-	if (strcmp(args[0], "stop") == 0 && nargs == 1)
+	if (strcmp(args[0], "stop") == 0 && nargs == 1) {
+		ctl_load(&c, false);
 		return ctl_stop(&c);
-	if (strcmp(args[0], "status") == 0 && nargs == 1)
+	}
+	if (strcmp(args[0], "status") == 0 && nargs == 1) {
+		ctl_load(&c, false);
 		return ctl_status(&c);
-	if (strcmp(args[0], "restart") == 0 && nargs == 2)
+	}
+	if (strcmp(args[0], "restart") == 0 && nargs == 2) {
+		ctl_load(&c, true);
 		return ctl_restart(&c, args[1]);
+	}
 	usage(100);
 }

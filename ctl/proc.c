@@ -62,20 +62,47 @@ under(const char *path, const struct str *dir)
 	    (path[dir->len] == '/' || path[dir->len] == '\0');
 }
 
+/* comm - the process's command name (as in /proc/PID/comm). */
+static void
+comm(const char *pid, char *out, size_t max)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%s/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = fd_read(fd, out, max - 1);
+	fd_close(fd);
+	if (n > 0 && out[n - 1] == '\n')
+		n--;
+	out[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * mine - whether pid is one of ours: an s6 program (s6-svscan,
+ * s6-supervise, s6-log) working inside our scan or log directory, or a
+ * program from daemon_dir run with our configuration file.  A shell or
+ * an editor that merely sits in those directories is not.
+ */
 static bool
 mine(struct ctl *c, const char *pid)
 {
-	char path[64], link[4096], cmd[8192];
+	char path[64], link[4096], cmd[8192], name[32];
 	ssize_t n;
 	int fd;
-	bool hit = false;
 
-	snprintf(path, sizeof path, "/proc/%s/cwd", pid);
-	n = readlink(path, link, sizeof link - 1);
-	if (n > 0) {
+	comm(pid, name, sizeof name);
+	if (strncmp(name, "s6-", 3) == 0) {
+		snprintf(path, sizeof path, "/proc/%s/cwd", pid);
+		n = readlink(path, link, sizeof link - 1);
+		if (n <= 0)
+			return false;
 		link[n] = '\0';
-		if (under(link, &c->scandir) || under(link, &c->logdir))
-			return true;
+		return under(link, &c->scandir) || under(link, &c->logdir);
 	}
 	snprintf(path, sizeof path, "/proc/%s/cmdline", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,11 +110,13 @@ mine(struct ctl *c, const char *pid)
 		return false;
 	n = fd_read(fd, cmd, sizeof cmd - 1);
 	fd_close(fd);
-	if (n > 0) {
-		cmd[n] = '\0';
-		hit = memmem(cmd, (size_t)n, c->conf.s, c->conf.len) != NULL;
-	}
-	return hit;
+	if (n <= 0)
+		return false;
+	cmd[n] = '\0';
+	/* argv[0] is daemon_dir/NAME; a later argument is the config. */
+	return under(cmd, &c->bindir) && strchr(cmd + c->bindir.len + 1,
+	    '/') == NULL && memmem(cmd, (size_t)n, c->conf.s,
+	    c->conf.len + 1) != NULL;
 }
 
 size_t

@@ -294,8 +294,9 @@ ctl_stop(struct ctl *c)
 	/* Return only when every process of this instance is gone. */
 	for (waited = 0; (n = ctl_procs(c, pids, 4096)) > 0; waited += 50) {
 		if (waited >= limit) {
-			fprintf(stderr, "roostctl: killing %zu processes that "
-			    "did not stop\n", n);
+			if (waited == limit)
+				fprintf(stderr, "roostctl: killing %zu "
+				    "processes that did not stop\n", n);
 			for (i = 0; i < n; i++)
 				kill(pids[i], SIGKILL);
 		}
@@ -371,6 +372,7 @@ ctl_restart(struct ctl *c, const char *svc)
 	struct str dir = STR_INIT, tmo = STR_INIT, out = STR_INIT;
 	char *argv[] = { "s6-svc", "-T", NULL, "-wR", "-r", NULL, NULL };
 	size_t i;
+	long pid = 0;
 	int rc;
 
 	for (i = 0; i < ctl_nservices; i++)
@@ -392,10 +394,14 @@ ctl_restart(struct ctl *c, const char *svc)
 	argv[2] = tmo.s;
 	argv[5] = dir.s;
 	rc = ctl_run(argv, NULL);
-	if (rc == 0 && svstat(c, svc, &out) == 0)
-		printf("%s restarted: %s\n", svc, out.s);
-	else
+	if (rc == 0 && svstat(c, svc, &out) == 0 &&
+	    sscanf(out.s, "%*s %*s %ld", &pid) == 1 && pid > 0)
+		printf("%s restarted (pid %ld)\n", svc, pid);
+	else {
 		fprintf(stderr, "roostctl: %s did not come back ready\n", svc);
+		tail(c, svc, 5);
+		rc = 1;
+	}
 	str_free(&dir);
 	str_free(&tmo);
 	str_free(&out);

@@ -10,10 +10,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "cfg.h"
@@ -320,8 +319,8 @@ read_file(const char *path, struct str *out, struct str *err)
 			break;
 		out->len += (size_t)r;
 		if (out->len > CFG_FILE_MAX) {
-			str_copyf(err, "%s: larger than %zu bytes", path,
-			    CFG_FILE_MAX);
+			str_copyf(err, "%s: too large (more than %zu bytes)",
+			    path, CFG_FILE_MAX);
 			(void)fd_close(fd);
 			return -1;
 		}

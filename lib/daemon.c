@@ -115,8 +115,15 @@ daemon_serve(struct daemon *d, const char *name,
 {
 	static struct server s;
 	struct str err = STR_INIT;
+	uid_t uid;
+	gid_t gid;
 	size_t i;
 
+	/* An unknown user is a configuration error (exit 100), not a
+	 * reason for s6 to restart us forever. */
+	if (priv_is_root() &&
+	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
 	server_init(&s, name);
 	for (i = 0; i < neps; i++)
 		if (server_listen(&s, eps[i].key, eps[i].role,

@@ -197,8 +197,9 @@ worker(struct server *s, struct slot *slot, unsigned index, int status_fd,
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		r = poll(pfd, s->nls,
-		    index >= s->min ? (int)s->idle_timeout * 1000 : -1);
+		/* The first max(min, 1) slots stay; the rest may retire. */
+		r = poll(pfd, s->nls, index >= s->min && index > 0 ?
+		    (int)s->idle_timeout * 1000 : -1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

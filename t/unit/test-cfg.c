@@ -69,6 +69,7 @@ void cfg_dump(struct str *out, bool changed_only);
 #define STOCK_LIBEXECDIR "/usr/libexec/roost"
 
 #define GIB (1LL << 30)
+#define NOVAL (LLONG_MIN + 1)	/* tval(): the line did not load */
 
 static int
 t_check(const char *value, struct str *why)
@@ -94,7 +95,7 @@ const struct cfg_key tcfg_keys[] = {
 const size_t tcfg_nkeys = sizeof tcfg_keys / sizeof tcfg_keys[0];
 
 static char dir[] = "/tmp/test-cfg.XXXXXX";
-static char *made[200];		/* files to remove at the end */
+static char **made;		/* files to remove at the end */
 static size_t nmade;
 static struct str emsg = STR_INIT;
 
@@ -111,10 +112,7 @@ conf_b(const void *text, size_t n)
 		perror(path.s);
 		exit(2);
 	}
-	if (nmade == sizeof made / sizeof made[0]) {
-		fprintf(stderr, "test-cfg: too many files\n");
-		exit(2);
-	}
+	made = xreallocarray(made, nmade + 1, sizeof *made);
 	made[nmade++] = str_steal(&path);
 	return made[nmade - 1];
 }
@@ -185,7 +183,7 @@ static long long
 tval(const char *key, const char *value)
 {
 	struct str line = STR_INIT;
-	long long n = LLONG_MIN + 1;
+	long long n = NOVAL;
 
 	str_copyf(&line, "%s = %s\n", key, value);
 	if (tload(line.s, NULL) == 0)
@@ -280,11 +278,13 @@ static void
 test_lazy_defaults(void)
 {
 	/* Nothing loaded yet: the accessors still see the defaults. */
-	is_str(cfg_str("queue_dir"), "/var/spool/roost", "defaults without a load");
+	is_str(cfg_str("queue_dir"), "/var/spool/roost",
+	    "defaults without a load");
 	is_str(cfg_origin("queue_dir"), "default", "origin of a default");
 	cfg_reset();
 	is_str(cfg_str("base_dir"), "/", "base_dir default");
-	is_str(cfg_str("store_dir"), "/var/lib/roost/store", "store_dir default");
+	is_str(cfg_str("store_dir"), "/var/lib/roost/store",
+	    "store_dir default");
 	is_str(cfg_str("run_dir"), "/run/roost", "run_dir default");
 	is_str(cfg_str("daemon_dir"), LIBEXECDIR, "daemon_dir default");
 	is_str(cfg_str("myhostname"), "", "myhostname default is empty");
@@ -380,7 +380,8 @@ test_syntax(void)
 	ok(load("smtpd_timeout = 2m\r\nmyhostname = crlf.example\r\n\r\n"
 	    "# c\r\n", NULL) == 0, "CRLF lines");
 	is_int(cfg_int("smtpd_timeout"), 120, "CRLF: number without CR");
-	is_str(cfg_str("myhostname"), "crlf.example", "CRLF: string without CR");
+	is_str(cfg_str("myhostname"), "crlf.example",
+	    "CRLF: string without CR");
 	ok(load("myhostname = last.example", NULL) == 0 &&
 	    strcmp(cfg_str("myhostname"), "last.example") == 0,
 	    "no final newline");
@@ -458,7 +459,8 @@ test_values(void)
 	load_fails("smtpd_process_limit = 1 0\n",
 	    ":1: smtpd_process_limit: '1 0' is not a number", "INT: blank");
 	load_fails("smtpd_process_limit =\n",
-	    ":1: smtpd_process_limit: empty value, want a number", "INT: empty");
+	    ":1: smtpd_process_limit: empty value, want a number",
+	    "INT: empty");
 	load_fails("smtpd_process_limit = 0\n",
 	    ":1: smtpd_process_limit: 0 is below the minimum 1", "INT: below");
 	load_fails("smtpd_process_limit = -5\n",
@@ -477,7 +479,8 @@ test_values(void)
 	is_int(tval("t_int", "-0"), 0, "INT: -0");
 	tload_fails("t_int = -11\n", ":1: t_int: -11 is below the minimum -10",
 	    "INT: negative minimum");
-	is_int(tval("t_big", "9223372036854775807"), LLONG_MAX, "INT: LLONG_MAX");
+	is_int(tval("t_big", "9223372036854775807"), LLONG_MAX,
+	    "INT: LLONG_MAX");
 	is_int(tval("t_big", "-9223372036854775808"), LLONG_MIN,
 	    "INT: LLONG_MIN");
 	tload_fails("t_big = 9223372036854775808\n",
@@ -558,7 +561,8 @@ test_values(void)
 	tload_fails("t_size = 4294967297\n",
 	    ":1: t_size: 4294967297 is above the maximum 4g",
 	    "SIZE: above by one byte");
-	tload_fails("t_size = 1023\n", ":1: t_size: 1023 is below the minimum 1k",
+	tload_fails("t_size = 1023\n",
+	    ":1: t_size: 1023 is below the minimum 1k",
 	    "SIZE: below");
 	tload_fails("t_size = 4294968320\n",
 	    ":1: t_size: 4194305k is above the maximum 4g",
@@ -643,7 +647,8 @@ test_listen_and_level(void)
 	ok(load("smtpd_listen = 127.0.0.1:2525, [::1]:2525\n", NULL) == 0 &&
 	    strcmp(cfg_str("smtpd_listen"), "127.0.0.1:2525, [::1]:2525") == 0,
 	    "listen list accepted");
-	ok(load("smtpd_listen =\n", NULL) == 0 && cfg_str("smtpd_listen")[0] == 0,
+	ok(load("smtpd_listen =\n", NULL) == 0 &&
+	    cfg_str("smtpd_listen")[0] == '\0',
 	    "empty listen value (do not listen)");
 	ok(load("log_level = debug\n", NULL) == 0 &&
 	    strcmp(cfg_str("log_level"), "debug") == 0, "log_level debug");
@@ -668,6 +673,24 @@ test_files(void)
 	str_clear(&emsg);
 	fails(cfg_load(dir, &emsg), dir, ": cannot read: Is a directory",
 	    "a directory");
+	str_clear(&emsg);
+	fails(cfg_load("/dev/zero", &emsg), "/dev/zero",
+	    ": too large (more than 1048576 bytes)", "endless file");
+	{
+		char *blob = malloc(CFG_FILE_MAX + 1);
+		const char *path;
+
+		memset(blob, '\n', CFG_FILE_MAX + 1);
+		path = conf_b(blob, CFG_FILE_MAX);
+		str_clear(&emsg);
+		ok(cfg_load(path, &emsg) == 0, "a file of CFG_FILE_MAX bytes");
+		path = conf_b(blob, CFG_FILE_MAX + 1);
+		str_clear(&emsg);
+		fails(cfg_load(path, &emsg), path,
+		    ": too large (more than 1048576 bytes)",
+		    "a file one byte over CFG_FILE_MAX");
+		free(blob);
+	}
 	if (geteuid() == 0)
 		skip("root reads files whatever their mode");
 	else {
@@ -995,6 +1018,7 @@ main(void)
 		unlink(made[i]);
 		free(made[i]);
 	}
+	free(made);
 	rmdir(dir);
 	cfg_reset();
 	tcfg_reset();
