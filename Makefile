@@ -57,13 +57,20 @@ PROG_BINS := $(PROGS:%=$(BINDIR)/%)
 ALL_OBJ := $(LIB_OBJ) $(foreach p,$(PROGS),$(call src_of,$p):%.c=$(OUT)/%.o) \
            $(UNIT_SRC:%.c=$(OUT)/%.o)
 
+# Rebuild everything when the flags change (e.g. another PREFIX).
+FLAGS_NOW := $(CPPFLAGS) $(ALL_CFLAGS) $(LDLIBS)
+ifneq ($(file <$(OUT)/flags),$(FLAGS_NOW))
+$(shell mkdir -p $(OUT))
+$(file >$(OUT)/flags,$(FLAGS_NOW))
+endif
+
 .PHONY: all asan deps test check check-asan unit e2e start stop install \
         clean format-check
 .DEFAULT_GOAL := all
 
 all: $(PROG_BINS) $(UNIT_BIN)
 
-$(OUT)/%.o: %.c
+$(OUT)/%.o: %.c $(OUT)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 

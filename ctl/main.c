@@ -169,8 +169,9 @@ cmd_config(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct ctl c;
-	struct str dir = STR_INIT;
+	/* Process-lifetime state: static, so it stays reachable. */
+	static struct ctl c;
+	static struct str dir;
 	char *args[8], *end;
 	const char *conf = NULL;
 	int nargs = 0, i;

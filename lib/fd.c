@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fd.h"
@@ -49,15 +50,28 @@ fd_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 fd_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
-	int r;
+	long long end = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int r, ms = timeout_ms;
 
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
+	/* Restart after EINTR with only the time that is left; restarting
+	 * with the full timeout lets a steady signal stretch it forever. */
+	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR) {
+		if (timeout_ms > 0 && (ms = (int)(end - now_ms())) <= 0)
+			return 0;
+	}
 	return r;
 }
 

@@ -67,6 +67,9 @@ str_catc(struct str *sa, char c)
 void
 str_cat(struct str *sa, const struct str *other)
 {
+	/* other may be sa itself: grow first, so the source is not freed
+	 * by the realloc under str_catb. */
+	str_ready(sa, other->len);
 	str_catb(sa, other->s, other->len);
 }
 

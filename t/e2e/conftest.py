@@ -11,7 +11,7 @@ def roost():
         r.start()
         yield r
     finally:
-        r.stop()
+        r.finish()
 
 
 @pytest.fixture
@@ -21,4 +21,4 @@ def fresh():
     try:
         yield r
     finally:
-        r.stop()
+        r.finish()

@@ -5,7 +5,9 @@ base, so tests (and developers' own instances) can run side by side.
 """
 import os
 import random
+import glob
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -71,6 +73,25 @@ class Roost:
             except ProcessLookupError:
                 pass
         return r
+
+    def sanitizer_reports(self):
+        """Log files in which a sanitizer build reported an error."""
+        bad = []
+        for f in glob.glob(self.path("log", "*", "current")) + \
+                glob.glob(self.path("log", "*.log")):
+            with open(f, errors="replace") as fh:
+                text = fh.read()
+            if "Sanitizer" in text or "runtime error:" in text:
+                bad.append(f)
+        return bad
+
+    def finish(self):
+        """Stop, fail on sanitizer reports, and remove the directory."""
+        self.stop()
+        bad = self.sanitizer_reports()
+        if bad:
+            raise AssertionError("sanitizer reports in " + ", ".join(bad))
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def status(self):
         """{service: pid or None} from roostctl status."""

@@ -167,5 +167,5 @@ def test_port_base_shifts_every_port():
             assert greeting(r.port("imap")).startswith("* OK")
             assert greeting(r.port("pop3")).startswith("+OK")
     finally:
-        a.stop()
-        b.stop()
+        a.finish()
+        b.finish()

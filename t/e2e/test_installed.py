@@ -1,0 +1,56 @@
+"""The installed layout: absolute FHS-style paths and one user per
+daemon, driven through roostctl -c (the paths live in a temporary
+directory so the test leaves the machine as it found it)."""
+import os
+import pwd
+import subprocess
+
+import pytest
+
+from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
+
+USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-cleanup",
+         "qmgr": "roost-qmgr", "lmtpd": "roost-lmtp",
+         "imapd": "roost-imap", "popd": "roost-pop"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
+def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
+    base = pick_port_base()
+    conf = tmp_path / "etc" / "roost.conf"
+    conf.parent.mkdir()
+    lines = ["queue_dir = %s/spool" % tmp_path,
+             "store_dir = %s/lib/store" % tmp_path,
+             "run_dir = %s/run" % tmp_path,
+             "log_dir = %s/log" % tmp_path,
+             "daemon_dir = %s" % BIN]
+    keys = {"smtp": "smtpd_listen", "submission": "smtpd_submission_listen",
+            "smtps": "smtpd_smtps_listen", "imap": "imapd_listen",
+            "imaps": "imapd_imaps_listen", "pop3": "popd_listen",
+            "pop3s": "popd_pop3s_listen",
+            "managesieve": "managesieve_listen"}
+    for name, key in keys.items():
+        lines.append("%s = 127.0.0.1:%d" % (key, PORTS[name] - 10000 + base))
+    conf.write_text("\n".join(lines) + "\n")
+    ctl = [os.path.join(BIN, "roostctl"), "-c", str(conf)]
+    try:
+        r = subprocess.run(ctl + ["start"], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        st = subprocess.run(ctl + ["status"], capture_output=True,
+                            text=True).stdout
+        for svc, user in USERS.items():
+            uid = pwd.getpwnam(user).pw_uid
+            line = [l for l in st.splitlines() if l.startswith(svc + " ")][0]
+            pid = int(line.split("pid ")[1].split(")")[0])
+            for p in [pid] + children(pid):
+                assert uid_of(p) == [uid] * 4, (svc, p)
+        # The store belongs to the delivery user, the logs to roost-log.
+        assert os.stat(tmp_path / "lib" / "store").st_uid == \
+            pwd.getpwnam("roost-lmtp").pw_uid
+        assert os.stat(tmp_path / "log" / "smtpd").st_uid == \
+            pwd.getpwnam("roost-log").pw_uid
+        wait_for(lambda: os.path.exists(tmp_path / "log" / "smtpd" /
+                                        "current"), 5)
+    finally:
+        subprocess.run(ctl + ["stop"], capture_output=True, timeout=120)
