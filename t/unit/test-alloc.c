@@ -7,6 +7,15 @@
 #include "log.h"
 #include "tap.h"
 
+/* Under AddressSanitizer, let a huge malloc fail as it does in
+ * production instead of aborting the test. */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
 static void
 huge(void *unused)
 {
