@@ -110,9 +110,9 @@ deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq --no-install-recommends $$missing
 
-# prove runs the TAP programs directly (--exec '' means "no interpreter").
-PROVE := prove --exec '' --timer
-PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
+# prove runs each TAP program directly, killed if it hangs for 2 minutes.
+PROVE := prove --exec 'timeout 120' --timer
+PYTEST := timeout 1500 /usr/bin/python3 -m pytest -q -p no:cacheprovider
 
 test unit: all
 	$(PROVE) $(UNIT_BIN)
