@@ -1,10 +1,11 @@
 /*
  * alloc - memory allocation that never returns NULL to callers.
  *
- * On exhaustion, or on a size computation that would overflow, the
- * process logs and exits 111 through log_fatal(), which first runs the
- * daemon's die hook (smtpd answers 421 4.3.0 there).  Callers therefore
- * never test for NULL.
+ * On exhaustion the process logs and exits 111 through log_fatal(),
+ * which first runs the daemon's die hook (smtpd answers 421 4.3.0
+ * there); callers therefore never test for NULL.  A size computation
+ * that would overflow is our bug, not the environment's: log_panic()
+ * aborts for a core.
  */
 #ifndef ROOST_ALLOC_H
 #define ROOST_ALLOC_H

@@ -167,6 +167,8 @@ xfer(struct buf *b, bool wr, void *p, size_t n, enum buf_status *st)
 		r = wr ? b->ops->write(b, p, n) : b->ops->read(b, p, n);
 		if (r >= 0)
 			break;
+		if (errno == EINTR)
+			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {
 			b->err = errno;
 			*st = BUF_ERROR;

@@ -46,8 +46,8 @@ void
 str_catb(struct str *sa, const void *buf, size_t n)
 {
 	str_ready(sa, n);
-	if (n)
-		memcpy(sa->s + sa->len, buf, n);
+	if (n)	/* memmove: str_copyb may be given a part of sa itself */
+		memmove(sa->s + sa->len, buf, n);
 	sa->len += n;
 	sa->s[sa->len] = '\0';
 }
