@@ -35,6 +35,16 @@ log_level_check(const char *value, struct str *err)
 	return -1;
 }
 
+/* bare_lf_check - what smtpd may do with a bare LF or CR in DATA. */
+static int
+bare_lf_check(const char *value, struct str *err)
+{
+	if (strcmp(value, "reject") == 0 || strcmp(value, "normalize") == 0)
+		return 0;
+	str_copyf(err, "'%s' is not reject or normalize", value);
+	return -1;
+}
+
 const struct cfg_key cfg_keys[] = {
 	/* Layout. */
 	K_STR("base_dir", "/", NULL,
@@ -129,6 +139,29 @@ const struct cfg_key cfg_keys[] = {
 	    "POP3 inactivity timeout (RFC 1939)"),
 	K_TIME("start_timeout", "30s", 1, 600,
 	    "how long roostctl start waits for every service to be ready"),
+
+	/* Mail in. */
+	K_STR("mynetworks", "127.0.0.0/8 [::1]/128", NULL,
+	    "clients that may relay: addresses and networks in CIDR form"),
+	K_STR("mydestination", "localhost", NULL,
+	    "domains delivered here besides myhostname"),
+	{ "message_size_limit", CFG_SIZE, "25m", 1024, 2147483648LL, NULL,
+	    "largest message accepted, in bytes (RFC 1870 SIZE)" },
+	K_INT("smtpd_recipient_limit", "1000", 1, 100000,
+	    "recipients per message; more get 452 4.5.3"),
+	K_INT("smtpd_line_limit", "1000", 512, 65536,
+	    "longest command or text line, CRLF included"),
+	K_INT("smtpd_error_limit", "20", 1, 1000,
+	    "errors in one session before smtpd hangs up"),
+	K_TIME("smtpd_pregreet_wait", "1s", 0, 30,
+	    "wait before the greeting on the MX port; clients outside "
+	    "mynetworks that talk first are disconnected"),
+	K_STR("smtpd_bare_lf", "reject", bare_lf_check,
+	    "bare LF or CR in message data: reject or normalize"),
+	K_TIME("smtpd_data_timeout", "600s", 1, 3600,
+	    "how long smtpd waits for the rest of the message data"),
+	K_TIME("cleanup_timeout", "600s", 1, 3600,
+	    "how long cleanup waits for its client"),
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];
