@@ -1,0 +1,46 @@
+/*
+ * queue - the queue directories and reading queue entries.
+ *
+ * Under queue_dir: tmp/ (being written, not yet a message), incoming/
+ * (committed by cleanup, not yet seen by qmgr), active/, deferred/,
+ * hold/ and corrupt/ (qmgr's).  An entry is one file named by its queue
+ * ID, in the format of lib/rec.h.  The only ways an entry enters a
+ * state are rename(2) into that directory, after fsync of the file and
+ * of the directory it leaves; roost-queue(5) has the state table.
+ */
+#ifndef ROOST_QUEUE_H
+#define ROOST_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attr.h"
+#include "qid.h"
+#include "str.h"
+
+#define QUEUE_TMP "tmp"
+#define QUEUE_INCOMING "incoming"
+#define QUEUE_ACTIVE "active"
+#define QUEUE_DEFERRED "deferred"
+#define QUEUE_HOLD "hold"
+#define QUEUE_CORRUPT "corrupt"
+
+/* The envelope of one entry, as mailq and qmgr need it. */
+struct queue_env {
+	char id[QID_LEN + 1];
+	uint64_t arrival_us;
+	struct str sender;
+	struct str params;
+	struct attrs attrs;	/* REC_ATTR name=value pairs */
+	struct str *rcpt;	/* "ADDR[ PARAMS]" each */
+	size_t nrcpt;
+	uint64_t size;		/* content bytes */
+};
+
+/* queue_read_env - read the envelope of the entry at path (content is
+ * skipped but checked through REC_END): 0, or -1 with a reason in err
+ * (a corrupt entry says so). */
+int queue_read_env(const char *path, struct queue_env *e, struct str *err);
+void queue_env_free(struct queue_env *e);
+
+#endif
