@@ -30,6 +30,13 @@ OPTFLAGS := -O2 -g
 OPTLDFLAGS :=
 endif
 
+# O=DIR puts objects and programs under DIR (DIR/bin), e.g. to build
+# beside another build without touching it.
+ifdef O
+OUT      := $(O)
+BINDIR   := $(O)/bin
+endif
+
 CC      ?= cc
 PKGS    := lmdb
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
