@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -32,14 +33,23 @@ plain_read(struct buf *b, void *p, size_t n)
 
 /*
  * A blocking write(2) returns only once it has taken all n bytes, so a
- * peer that stops reading would hold us past any timeout.  On a blocking
- * fd write no more than POLLOUT leaves room for (best effort: PIPE_BUF).
+ * peer that stops reading would hold us past any timeout.  Sockets are
+ * written with MSG_DONTWAIT (one call, whatever the descriptor's mode;
+ * EAGAIN makes buf wait for POLLOUT under its timeout); other blocking
+ * descriptors get no more than PIPE_BUF at a time (best effort).
  */
 static ssize_t
 plain_write(struct buf *b, const void *p, size_t n)
 {
-	int fl = fcntl(b->fd, F_GETFL);
+	ssize_t r;
+	int fl;
 
+	do
+		r = send(b->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r >= 0 || errno != ENOTSOCK)
+		return r;
+	fl = fcntl(b->fd, F_GETFL);
 	if (fl >= 0 && (fl & O_NONBLOCK) == 0 && n > PIPE_BUF)
 		n = PIPE_BUF;
 	return fd_write(b->fd, p, n);
