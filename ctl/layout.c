@@ -235,8 +235,20 @@ int
 ctl_prepare(struct ctl *c)
 {
 	struct str p = STR_INIT;
+	struct stat st;
 	size_t i;
 	int rc = 0;
+
+	/* Daemons started as root drop to their users inside base_dir and
+	 * look up relative paths from there, which needs search permission
+	 * on it (a mkdtemp directory has none for others). */
+	if (priv_is_root() && c->embed_dir && stat(c->embed_dir, &st) == 0 &&
+	    (st.st_mode & 0011) != 0011 &&
+	    chmod(c->embed_dir, (st.st_mode & 07777) | 0011) < 0) {
+		fprintf(stderr, "roostctl: chmod %s: %s\n", c->embed_dir,
+		    strerror(errno));
+		return -1;
+	}
 
 	if (priv_is_root())
 		for (i = 0; i < NUSERS && rc == 0; i++)
