@@ -27,23 +27,114 @@
  *    | status=tempfail reason=..  | status=fail reason=..
  *
  * A connection may carry several transactions.  Envelope attributes that
- * only a trusted caller may set (client_*, helo, proto, tls, auth) are
- * ignored from local users, whose sender is checked and whose login name
- * is recorded instead.
+ * only a trusted caller (root, smtpd_user, our own uid) may set
+ * (client_*, helo, proto, tls, auth) are ignored from local users, whose
+ * login name is recorded instead (local_user) and is the default sender.
+ * A submission without client_addr is local even from a trusted caller.
+ * Chunks are at most 1 MiB (REC_MAX); a request other than submit is
+ * answered status=tempfail and the connection closed.
  *
- * XXX Requests are answered "status=tempfail" until the queue writer
- * lands, so no caller ever believes a message was queued.
+ * An abort ("-\n") is not answered: cleanup discards the unfinished
+ * entry and waits for the next envelope.  A message over
+ * message_size_limit or with a broken header section is read to its end
+ * and then refused (status=fail, reason "5.3.4 ..." or "5.6.0 ..."), so
+ * the client always sees the answer in step.  Unknown envelope
+ * attributes are ignored (room for minor versions).
  */
 #ifndef CLEANUP_H
 #define CLEANUP_H
 
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "attr.h"
+#include "qid.h"
 #include "server.h"
+#include "str.h"
 
 #define CLEANUP_PROTO "cleanup"
 #define CLEANUP_VERSION "1.0"
 #define CLEANUP_LINE_MAX 4096
 
+#define CLEANUP_HEADER_MAX (1024 * 1024)	/* header section bytes */
+#define CLEANUP_FIELDS_MAX 1000		/* header fields */
+
+enum cleanup_rc { CLEANUP_OK = 0, CLEANUP_TEMP, CLEANUP_FAIL };
+
+/* One transaction: the envelope as accepted, then the entry being
+ * written. */
+struct cleanup_msg {
+	/* who is asking */
+	int trusted;		/* root, smtpd_user or our own uid */
+	int local;		/* no SMTP client: a local submission */
+	uid_t uid;
+	struct str login;	/* a local user's login name */
+	struct str gecos;	/* ... and the name part of its GECOS */
+	/* envelope */
+	struct str sender;
+	struct str params;
+	struct attrs rcpt;	/* "rcpt" = "ADDR[ PARAMS]", in order */
+	struct attrs facts;	/* session facts recorded as REC_ATTR */
+	int from_headers;	/* flags=rcpt_from_headers */
+	/* the entry */
+	char id[QID_LEN + 1];
+	struct str tmp_path;
+	int fd;			/* tmp file, -1 when none */
+	uint64_t arrival_us;
+	uint64_t size;		/* content bytes received */
+	int in_body;		/* header section done */
+	struct str hdr;		/* header section being collected */
+	struct str out;		/* file bytes not yet written */
+	enum cleanup_rc rc;	/* the first failure, with its reason */
+	struct str reason;
+};
+
 /* cleanup_session - serve one client connection to the end. */
 void cleanup_session(int fd, const struct server_listener *l, void *ctx);
+
+/* cleanup_msg_reset - forget a transaction (keeps who is asking). */
+void cleanup_msg_reset(struct cleanup_msg *m);
+/* cleanup_fail - record the first failure of a transaction. */
+void cleanup_fail(struct cleanup_msg *m, enum cleanup_rc rc,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* cleanup_envelope - check a submit request and take it into m. */
+enum cleanup_rc cleanup_envelope(struct cleanup_msg *m,
+    const struct attrs *req);
+/* cleanup_add_rcpt - add a recipient unless it is already there. */
+void cleanup_add_rcpt(struct cleanup_msg *m, const char *addr, size_t n);
+
+/* cleanup_header - check and rewrite the header section hdr (LF line
+ * ends, empty-line separator excluded) into out; with from_headers,
+ * recipients are taken from To/Cc/Bcc.  Fails m with 5.6.0. */
+enum cleanup_rc cleanup_header(struct cleanup_msg *m, const char *hdr,
+    size_t len, struct str *out);
+/* cleanup_addr_list - the addresses of an RFC 5322 address list (with
+ * comments and groups), each passed to fn. */
+void cleanup_addr_list(const char *v, size_t n,
+    void (*fn)(void *, const char *, size_t), void *ctx);
+
+/* cleanup_content - take n bytes of content; cleanup_content_end - the
+ * content is complete (header section processed if still pending). */
+void cleanup_content(struct cleanup_msg *m, const char *p, size_t n);
+void cleanup_content_end(struct cleanup_msg *m);
+
+/* cleanup_queue_dirs - create the queue directories if missing. */
+void cleanup_queue_dirs(void);
+/* cleanup_queue_open - a new ID and its O_EXCL file in tmp/. */
+enum cleanup_rc cleanup_queue_open(struct cleanup_msg *m);
+/* cleanup_queue_envelope - the records before the content. */
+void cleanup_queue_envelope(struct cleanup_msg *m);
+/* cleanup_queue_data - content bytes as REC_DATA records. */
+void cleanup_queue_data(struct cleanup_msg *m, const void *p, size_t n);
+/* cleanup_queue_commit - REC_END, fsync, rename into incoming/, fsync
+ * the directory: CLEANUP_OK only when the entry is durable. */
+enum cleanup_rc cleanup_queue_commit(struct cleanup_msg *m);
+/* cleanup_queue_discard - remove an unfinished tmp file. */
+void cleanup_queue_discard(struct cleanup_msg *m);
+/* cleanup_trigger - wake qmgr ("I"); never blocks for long, never
+ * fails the caller. */
+void cleanup_trigger(void);
 
 #endif

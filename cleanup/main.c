@@ -16,6 +16,9 @@ main(int argc, char **argv)
 	struct daemon d;
 
 	daemon_start(&d, "cleanup", argc, argv);
+	/* queue_dir may be relative: daemon_start is in base_dir now */
+	cleanup_queue_dirs();
+	daemon_unix_mode(0666);	/* any local user may submit */
 	daemon_serve(&d, "cleanup", endpoints, 1, "cleanup_user",
 	    cleanup_session);
 }

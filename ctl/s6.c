@@ -238,11 +238,13 @@ ctl_wait_ready(struct ctl *c)
 	memset(dirs, 0, sizeof dirs);
 	for (i = 0; i < ctl_nservices; i++)
 		svc_dir(c, ctl_services[i], &dirs[i]);
-	/* s6-svwait needs the supervisors s6-svscan is spawning. */
+	/* s6-svwait needs the supervisors s6-svscan is spawning, and the
+	 * status file each writes once it has started. */
 	for (i = 0; i < ctl_nservices; i++) {
 		char *ok[] = { "s6-svok", dirs[i].s, NULL };
 
-		while (ctl_run(ok, NULL) != 0) {
+		str_copyf(&tmo, "%s/supervise/status", dirs[i].s);
+		while (ctl_run(ok, NULL) != 0 || access(tmo.s, R_OK) != 0) {
 			if (waited >= timeout_ms || ctl_svscan_pid(c) == 0) {
 				fprintf(stderr, "roostctl: s6-supervise for %s "
 				    "did not start\n", ctl_services[i]);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cidr.h"
 #include "listen.h"
 
 #ifndef LIBEXECDIR
@@ -141,7 +142,7 @@ const struct cfg_key cfg_keys[] = {
 	    "how long roostctl start waits for every service to be ready"),
 
 	/* Mail in. */
-	K_STR("mynetworks", "127.0.0.0/8 [::1]/128", NULL,
+	K_STR("mynetworks", "127.0.0.0/8 [::1]/128", cidr_check,
 	    "clients that may relay: addresses and networks in CIDR form"),
 	K_STR("mydestination", "localhost", NULL,
 	    "domains delivered here besides myhostname"),

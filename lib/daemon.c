@@ -108,6 +108,14 @@ daemon_hostname(void)
 	return name;
 }
 
+static mode_t unix_mode = 0660;
+
+void
+daemon_unix_mode(unsigned mode)
+{
+	unix_mode = (mode_t)mode;
+}
+
 void
 daemon_serve(struct daemon *d, const char *name,
     const struct daemon_endpoint *eps, size_t neps, const char *user_key,
@@ -126,8 +134,8 @@ daemon_serve(struct daemon *d, const char *name,
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
 	server_init(&s, name);
 	for (i = 0; i < neps; i++)
-		if (server_listen(&s, eps[i].key, eps[i].role,
-		    cfg_str(user_key), &err) < 0)
+		if (server_listen_mode(&s, eps[i].key, eps[i].role,
+		    cfg_str(user_key), unix_mode, &err) < 0)
 			log_fatal("%s", err.s);
 	if (s.nls == 0)
 		log_fatal_config("%s: no endpoint configured", d->conf);

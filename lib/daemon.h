@@ -38,6 +38,12 @@ struct daemon_endpoint {
 	const char *role;	/* tag handed to serve() */
 };
 
+/* daemon_unix_mode - the mode daemon_serve gives its Unix sockets
+ * (default 0660; cleanup's is 0666, any local user may submit).  A
+ * setter rather than an endpoint field keeps the existing positional
+ * endpoint tables compiling under -Wextra. */
+void daemon_unix_mode(unsigned mode);
+
 /*
  * daemon_serve - the whole life of a session daemon named name: bind every
  * endpoint (Unix sockets owned by the user in user_key), drop to that

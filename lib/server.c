@@ -63,7 +63,8 @@ server_init(struct server *s, const char *d)
 }
 
 static int
-listen_unix(const struct listen_spec *sp, const char *user, struct str *err)
+listen_unix(const struct listen_spec *sp, const char *user, mode_t mode,
+    struct str *err)
 {
 	struct str path = STR_INIT;
 	uid_t uid;
@@ -73,7 +74,7 @@ listen_unix(const struct listen_spec *sp, const char *user, struct str *err)
 	if (sp->path[0] != '/')
 		str_catf(&path, "%s/", cfg_str("run_dir"));
 	str_cats(&path, sp->path);
-	fd = sock_unix_listen(path.s, 0660, 128, err);
+	fd = sock_unix_listen(path.s, mode, 128, err);
 	if (fd >= 0 && priv_is_root() && user != NULL) {
 		if (priv_lookup(user, &uid, &gid, err) < 0 ||
 		    chown(path.s, uid, gid) < 0) {
@@ -92,6 +93,13 @@ int
 server_listen(struct server *s, const char *key, const char *role,
     const char *user, struct str *err)
 {
+	return server_listen_mode(s, key, role, user, 0660, err);
+}
+
+int
+server_listen_mode(struct server *s, const char *key, const char *role,
+    const char *user, mode_t mode, struct str *err)
+{
 	struct listen_spec sp[LISTEN_MAX];
 	size_t n, i;
 
@@ -108,7 +116,7 @@ server_listen(struct server *s, const char *key, const char *role,
 			return -1;
 		}
 		if (sp[i].kind == LISTEN_UNIX)
-			fd = listen_unix(&sp[i], user, err);
+			fd = listen_unix(&sp[i], user, mode, err);
 		else
 			for (tries = 0;; tries++) {
 				fd = sock_tcp_listen(sp[i].host, sp[i].port,

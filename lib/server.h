@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "listen.h"
 #include "str.h"
@@ -58,6 +59,9 @@ void server_init(struct server *s, const char *d);
  * workers may still be closing).  0, or -1 with a reason in err. */
 int server_listen(struct server *s, const char *key, const char *role,
     const char *user, struct str *err);
+/* server_listen_mode - the same with another mode for Unix sockets. */
+int server_listen_mode(struct server *s, const char *key, const char *role,
+    const char *user, mode_t mode, struct str *err);
 /* server_run - fork the workers and supervise them; never returns. */
 void server_run(struct server *s) __attribute__((noreturn));
 

@@ -2,7 +2,12 @@
  * smtpd - the SMTP server: port 25 (MX), 587 (submission) and 465
  * (implicit TLS).  main() only wires configuration, sockets, privileges
  * and readiness; the protocol lives in smtpd_session.c.
+ *
+ * smtpd -S serves one session on stdin/stdout instead (sendmail -bs):
+ * no sockets, no privilege change, no readiness.
  */
+#include <string.h>
+
 #include "daemon.h"
 #include "smtpd.h"
 
@@ -16,8 +21,22 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	int i, j, local = 0;
 
-	daemon_start(&d, "smtpd", argc, argv);
+	/* -S is ours; daemon_start knows the common options only */
+	for (i = j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-S") == 0 && !local) {
+			local = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	daemon_start(&d, "smtpd", j, argv);
+	if (local) {
+		smtpd_local();
+		return 0;
+	}
 	daemon_serve(&d, "smtpd", endpoints,
 	    sizeof endpoints / sizeof endpoints[0], "smtpd_user",
 	    smtpd_session);

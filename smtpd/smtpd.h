@@ -1,20 +1,92 @@
 /*
  * smtpd - shared declarations of the SMTP server.
+ *
+ *   smtpd_session.c  the conversation: greeting, command loop, replies,
+ *                    error counting, timeouts, the -S local mode
+ *   smtpd_cmd.c      one handler per command (sequence and arguments)
+ *   smtpd_data.c     DATA and BDAT: reading, limits, handing to cleanup
+ *   smtpd_policy.c   who may relay, which recipients are taken
+ *   smtpd_scan.c     the content scanner hook
+ * Parsing lives in lib/ (smtpcmd, smtpdata, addr, cidr) so the unit
+ * tests and other daemons share it.
  */
 #ifndef SMTPD_H
 #define SMTPD_H
 
+#include <stdbool.h>
+
+#include "attr.h"
+#include "cidr.h"
 #include "server.h"
+#include "session.h"
+#include "smtpcmd.h"
+#include "smtpdata.h"
+#include "submit.h"
 
 #define SMTPD_ROLE_MX "smtp"
 #define SMTPD_ROLE_SUBMISSION "submission"
 #define SMTPD_ROLE_SMTPS "smtps"
+#define SMTPD_ROLE_LOCAL "local"	/* smtpd -S: sendmail -bs */
 
-/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets with CRLF;
- * we allow the 1000 of a text line, as Postfix does. */
-#define SMTPD_LINE_MAX 1000
+struct smtpd {
+	struct session ss;
+	const char *host;		/* our name, for replies */
+	bool local;			/* -S: a local submission */
+	bool relay_ok;			/* in mynetworks (or local) */
+	struct cidr_list mynetworks;
+	int hello;			/* 0, 'H'ELO or 'E'HLO */
+	struct str helo;
+	unsigned errors;
+	bool quit;			/* close after this reply */
+	struct smtpcmd cmd;		/* the command being served */
+
+	/* the mail transaction */
+	bool in_mail;
+	bool utf8;			/* MAIL had SMTPUTF8 */
+	struct str sender, mail_params;
+	struct attrs rcpts;		/* "rcpt" = "ADDR[ PARAMS]" */
+	bool in_bdat;			/* a BDAT transfer is under way */
+	struct smtpdata dec;
+	struct str content;		/* decoded, not yet sent on */
+	unsigned long long size;	/* content octets, CRLF form */
+	bool too_big;
+
+	/* cleanup, opened at the first message */
+	struct submit sub;
+	bool sub_open;
+	bool sub_failed;		/* the transaction cannot be queued */
+	enum submit_rc sub_rc;
+	struct str sub_reason;
+};
 
 /* smtpd_session - serve one SMTP connection to the end. */
 void smtpd_session(int fd, const struct server_listener *l, void *ctx);
+/* smtpd_local - serve one session on stdin/stdout (smtpd -S). */
+void smtpd_local(void);
+
+/* smtpd_reply - send one reply line (CRLF added); 4xx/5xx replies are
+ * logged and counted as errors. */
+void smtpd_reply(struct smtpd *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* smtpd_reset - forget the mail transaction (aborting a submission). */
+void smtpd_reset(struct smtpd *st);
+
+/* smtpd_command - serve one parsed command line. */
+void smtpd_command(struct smtpd *st, const char *line, size_t len);
+
+/* smtpd_data / smtpd_bdat - the DATA and BDAT commands; false when the
+ * session must end (timeout, lost connection). */
+bool smtpd_data(struct smtpd *st);
+bool smtpd_bdat(struct smtpd *st);
+
+/* smtpd_policy_relay - whether the client may relay (mynetworks). */
+bool smtpd_policy_relay(const struct smtpd *st);
+/* smtpd_policy_rcpt - 0 to take the recipient, else -1 with a reply. */
+int smtpd_policy_rcpt(const struct smtpd *st, const char *rcpt,
+    struct str *reply);
+
+/* smtpd_scan - the verdict on a received message: 0 to accept, else -1
+ * with a reply. */
+int smtpd_scan(const struct smtpd *st, struct str *reply);
 
 #endif

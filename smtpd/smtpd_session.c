@@ -1,77 +1,210 @@
 /*
- * smtpd_session - one SMTP conversation (RFC 5321).
- *
- * XXX This is the skeleton the mail-in work fills: greeting, EHLO/HELO,
- * NOOP, RSET and QUIT with correct replies; every other command is
- * answered 502 so a client fails cleanly instead of hanging.
+ * smtpd_session - one SMTP conversation (RFC 5321): the greeting, the
+ * command loop, replies and error counting, and the -S mode that serves
+ * sendmail -bs on stdin/stdout.
  */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "daemon.h"
+#include "fd.h"
 #include "log.h"
-#include "session.h"
 #include "smtpd.h"
 
-static void
-reply(struct session *ss, const char *text)
+void
+smtpd_reply(struct smtpd *st, const char *fmt, ...)
 {
-	buf_puts(&ss->b, text);
-	buf_puts(&ss->b, "\r\n");
+	struct str line = STR_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	str_vcatf(&line, fmt, ap);
+	va_end(ap);
+	if (line.len > 0 && (line.s[0] == '4' || line.s[0] == '5')) {
+		log_info("reject: %s", line.s);
+		st->errors++;
+	}
+	str_cats(&line, "\r\n");
+	buf_put(&st->ss.b, line.s, line.len);
+	str_free(&line);
+}
+
+void
+smtpd_reset(struct smtpd *st)
+{
+	if (st->sub_open && st->sub.in_data &&
+	    submit_abort(&st->sub) != SUBMIT_OK) {
+		submit_close(&st->sub);
+		st->sub_open = false;
+	}
+	st->in_mail = st->utf8 = st->in_bdat = st->too_big = false;
+	st->sub_failed = false;
+	str_clear(&st->sender);
+	str_clear(&st->mail_params);
+	str_clear(&st->content);
+	attrs_clear(&st->rcpts);
+	st->size = 0;
+}
+
+/*
+ * drain - before hanging up on a client: read and drop what it already
+ * sent (briefly), since closing a socket with unread input sends a RST
+ * that can destroy our last reply before the client reads it.
+ */
+static void
+drain(struct smtpd *st)
+{
+	enum buf_status bs;
+	char tmp[4096];
+	size_t total = 0;
+
+	if (buf_flush(&st->ss.b) != BUF_OK)
+		return;
+	(void)buf_discard_input(&st->ss.b);
+	buf_set_timeout(&st->ss.b, 200);
+	while (total < 1024 * 1024) {
+		ssize_t r = buf_read(&st->ss.b, tmp, sizeof tmp, &bs);
+
+		if (r <= 0)
+			break;
+		total += (size_t)r;
+	}
+}
+
+/* pregreet - on the MX port, a client outside mynetworks that talks
+ * before our greeting is a spam engine that does not wait for replies. */
+static bool
+pregreet(struct smtpd *st)
+{
+	long long wait = cfg_int("smtpd_pregreet_wait");
+
+	if (st->local || st->relay_ok || wait <= 0 ||
+	    strcmp(st->ss.role, SMTPD_ROLE_MX) != 0)
+		return true;
+	if (buf_wait_input(&st->ss.b, (int)(wait * 1000)) == 0)
+		return true;
+	smtpd_reply(st, "554 5.5.1 %s Error: talking before the greeting",
+	    st->host);
+	drain(st);
+	return false;
+}
+
+static void
+serve(struct smtpd *st)
+{
+	size_t max = (size_t)cfg_int("smtpd_line_limit");
+	unsigned limit = (unsigned)cfg_int("smtpd_error_limit");
+	struct str err = STR_INIT;
+
+	st->host = daemon_hostname();
+	if (cidr_parse(cfg_str("mynetworks"), &st->mynetworks, &err) < 0)
+		log_error("mynetworks: %s", err.s);	/* cfg checked it */
+	str_free(&err);
+	st->relay_ok = st->local || smtpd_policy_relay(st);
+	if (!pregreet(st))
+		return;
+	smtpd_reply(st, "220 %s ESMTP roost", st->host);
+	while (!st->quit) {
+		enum buf_status bs = buf_getline(&st->ss.b, &st->ss.line, max);
+
+		if (bs == BUF_TIMEOUT) {
+			smtpd_reply(st, "421 4.4.2 %s Error: timeout exceeded",
+			    st->host);
+			drain(st);
+			break;
+		}
+		if (bs != BUF_OK && bs != BUF_TOOLONG)
+			break;
+		if (bs == BUF_TOOLONG)
+			smtpd_reply(st, "500 5.5.2 Error: line too long");
+		else {
+			str_chomp(&st->ss.line);
+			smtpd_command(st, st->ss.line.s, st->ss.line.len);
+		}
+		if (!st->quit && st->errors >= limit) {
+			smtpd_reply(st, "421 4.7.0 %s Error: too many errors",
+			    st->host);
+			drain(st);
+			break;
+		}
+	}
+}
+
+static void
+cleanup_state(struct smtpd *st)
+{
+	smtpd_reset(st);
+	if (st->sub_open)
+		submit_close(&st->sub);
+	cidr_free(&st->mynetworks);
+	smtpcmd_free(&st->cmd);
+	str_free(&st->helo);
+	str_free(&st->sender);
+	str_free(&st->mail_params);
+	str_free(&st->content);
+	str_free(&st->sub_reason);
+	attrs_free(&st->rcpts);
 }
 
 void
 smtpd_session(int fd, const struct server_listener *l, void *ctx)
 {
-	struct session ss;
-	const char *host = daemon_hostname(), *args;
-	char verb[16];
+	static struct smtpd st;
 
 	(void)ctx;
-	session_open(&ss, fd, l->role, cfg_int("smtpd_timeout"));
-	if (strcmp(l->role, SMTPD_ROLE_SMTPS) == 0) {
+	memset(&st, 0, sizeof st);
+	session_open(&st.ss, fd, l->role, cfg_int("smtpd_timeout"));
+	if (strcmp(l->role, SMTPD_ROLE_SMTPS) == 0)
 		log_warn("implicit TLS is not available; closing");
-		session_close(&ss);
-		return;
-	}
-	buf_printf(&ss.b, "220 %s ESMTP roost\r\n", host);
-	for (;;) {
-		enum buf_status st = buf_getline(&ss.b, &ss.line,
-		    SMTPD_LINE_MAX + 2);
+	else
+		serve(&st);
+	cleanup_state(&st);
+	session_close(&st.ss);
+}
 
-		if (st == BUF_TOOLONG) {
-			reply(&ss, "500 5.5.2 Line too long");
-			continue;
-		}
-		if (st == BUF_TIMEOUT) {
-			buf_printf(&ss.b, "421 4.4.2 %s Error: timeout "
-			    "exceeded\r\n", host);
-			break;
-		}
-		if (st != BUF_OK)
-			break;
-		if (session_verb(&ss.line, verb, sizeof verb, &args) < 0) {
-			reply(&ss, "500 5.5.2 Error: bad syntax");
-			continue;
-		}
-		if (strcmp(verb, "QUIT") == 0) {
-			reply(&ss, "221 2.0.0 Bye");
-			break;
-		} else if (strcmp(verb, "NOOP") == 0 ||
-		    strcmp(verb, "RSET") == 0) {
-			reply(&ss, "250 2.0.0 Ok");
-		} else if (strcmp(verb, "HELO") == 0 ||
-		    strcmp(verb, "EHLO") == 0) {
-			if (*args == '\0')
-				buf_printf(&ss.b, "501 5.5.4 Syntax: %s "
-				    "hostname\r\n", verb);
-			else if (verb[0] == 'H')
-				buf_printf(&ss.b, "250 %s\r\n", host);
-			else
-				buf_printf(&ss.b, "250-%s\r\n250 "
-				    "ENHANCEDSTATUSCODES\r\n", host);
-		} else
-			reply(&ss, "502 5.5.1 Error: command not implemented");
+/*
+ * The -S transport: read fd 0, write fd 1.  buf waits on b->fd (0) for
+ * input under its timeout; a read that would block says EAGAIN so it
+ * does, since we must not make the caller's stdin non-blocking.
+ */
+static ssize_t
+local_read(struct buf *b, void *p, size_t n)
+{
+	struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, 0) == 0) {
+		b->want = POLLIN;
+		errno = EAGAIN;
+		return -1;
 	}
-	session_close(&ss);
+	return fd_read(b->fd, p, n);
+}
+
+static ssize_t
+local_write(struct buf *b, const void *p, size_t n)
+{
+	(void)b;
+	return fd_write(STDOUT_FILENO, p, n);
+}
+
+static const struct buf_ops local_ops = { local_read, local_write };
+
+void
+smtpd_local(void)
+{
+	static struct smtpd st;
+
+	memset(&st, 0, sizeof st);
+	st.local = true;
+	session_open(&st.ss, STDIN_FILENO, SMTPD_ROLE_LOCAL,
+	    cfg_int("smtpd_timeout"));
+	str_copys(&st.ss.peer, "local");
+	buf_set_ops(&st.ss.b, &local_ops, NULL);
+	serve(&st);
+	cleanup_state(&st);
+	session_close(&st.ss);
 }

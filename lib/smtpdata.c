@@ -1,0 +1,112 @@
+/*
+ * smtpdata - SMTP message data decoding; see smtpdata.h.
+ */
+#include "smtpdata.h"
+
+enum {
+	S_BOL,		/* after CRLF (or at the start): "." is special */
+	S_DOT,		/* a "." at S_BOL */
+	S_DOTCR,	/* ".\r" at S_BOL: end if LF follows */
+	S_TEXT,		/* inside a line */
+	S_CR,		/* a CR inside a line */
+};
+
+void
+smtpdata_init(struct smtpdata *d, bool dot, bool normalize,
+    size_t line_max)
+{
+	d->state = S_BOL;
+	d->dot = dot;
+	d->normalize = normalize;
+	d->line_max = line_max;
+	d->line_len = 0;
+	d->flags = 0;
+	d->done = false;
+	d->octets = 0;
+}
+
+/* line_end - a line ended; bare when not by CRLF.  Either way the
+ * content gets LF (a rejected message is thrown away, so what a bare end
+ * becomes only matters when normalising). */
+static void
+line_end(struct smtpdata *d, bool bare, struct str *out)
+{
+	if (bare && !d->normalize)
+		d->flags |= SMTPDATA_BARE;
+	str_catc(out, '\n');
+	d->line_len = 0;
+	/* after a bare end no "." is special: <LF>.<CR><LF> is data */
+	d->state = bare ? S_TEXT : S_BOL;
+}
+
+/* text - ch inside a line (or at the start of one where "." is plain). */
+static void
+text(struct smtpdata *d, char ch, struct str *out)
+{
+	if (ch == '\r')
+		d->state = S_CR;
+	else if (ch == '\n')
+		line_end(d, true, out);
+	else {
+		str_catc(out, ch);
+		d->state = S_TEXT;
+	}
+}
+
+size_t
+smtpdata_feed(struct smtpdata *d, const char *p, size_t n, struct str *out)
+{
+	size_t i;
+
+	for (i = 0; i < n && !d->done; i++) {
+		char ch = p[i];
+
+		d->octets++;
+		if (++d->line_len > d->line_max)
+			d->flags |= SMTPDATA_LONG;
+		switch (d->state) {
+		case S_BOL:
+			if (d->dot && ch == '.')
+				d->state = S_DOT;
+			else
+				text(d, ch, out);
+			break;
+		case S_DOT:
+			/* the stuffed dot goes; the line goes on */
+			if (ch == '\r')
+				d->state = S_DOTCR;
+			else
+				text(d, ch, out);
+			break;
+		case S_DOTCR:
+			if (ch == '\n') {
+				d->done = true;
+				break;
+			}
+			line_end(d, true, out);
+			d->line_len = 1;
+			text(d, ch, out);
+			break;
+		case S_TEXT:
+			text(d, ch, out);
+			break;
+		case S_CR:
+			if (ch == '\n') {
+				line_end(d, false, out);
+				break;
+			}
+			line_end(d, true, out);
+			d->line_len = 1;
+			text(d, ch, out);
+			break;
+		}
+	}
+	return i;
+}
+
+void
+smtpdata_finish(struct smtpdata *d, struct str *out)
+{
+	if (d->state == S_CR || d->state == S_DOTCR)
+		line_end(d, true, out);
+}

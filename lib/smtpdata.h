@@ -1,0 +1,50 @@
+/*
+ * smtpdata - decoding of SMTP message data: DATA (dot-stuffed, ended by
+ * CRLF.CRLF, RFC 5321 4.5.2) and BDAT chunks (RFC 3030, taken as is).
+ *
+ * A byte-at-a-time state machine, so the result never depends on how
+ * the input was split.  Output is the content with LF line ends, ready
+ * for cleanup.  Against SMTP smuggling the only end of data is
+ * <CRLF>.<CRLF>: <LF>.<LF>, <CR>.<CR> and every mix are data.  A bare LF
+ * or bare CR is flagged (the session then refuses the message) or, with
+ * normalize, taken as a line end; a line after a bare line end is never
+ * dot-unstuffed and can never end the data.  Lines longer than line_max
+ * octets (CRLF included) are flagged.
+ */
+#ifndef ROOST_SMTPDATA_H
+#define ROOST_SMTPDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "str.h"
+
+#define SMTPDATA_BARE 0x01	/* a bare CR or LF was seen */
+#define SMTPDATA_LONG 0x02	/* a line over line_max */
+
+struct smtpdata {
+	int state;
+	bool dot;		/* DATA: dot-stuffing and end detection */
+	bool normalize;		/* bare CR/LF: a line end, not an error */
+	size_t line_max;	/* octets, line end included */
+	size_t line_len;
+	unsigned flags;		/* SMTPDATA_* */
+	bool done;		/* DATA: the end was seen */
+	uint64_t octets;	/* octets taken */
+};
+
+/* smtpdata_init - dot for DATA, false for BDAT. */
+void smtpdata_init(struct smtpdata *d, bool dot, bool normalize,
+    size_t line_max);
+/*
+ * smtpdata_feed - take up to n bytes of p, appending content to out.
+ * Returns the bytes taken: fewer than n only when the end of DATA was
+ * reached (d->done), the rest belonging to the next command.
+ */
+size_t smtpdata_feed(struct smtpdata *d, const char *p, size_t n,
+    struct str *out);
+/* smtpdata_finish - BDAT LAST: a CR pending at the end is bare. */
+void smtpdata_finish(struct smtpdata *d, struct str *out);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * sendmail - the local submission wrapper (also mailq and newaliases).
+ *
+ * main() parses the command line, loads roost.conf (-C, else $ROOST_CONF,
+ * else the installed default) and runs one mode.  Unlike the daemons we
+ * do not chdir to base_dir: relative paths given by the caller (-C, a
+ * recipient file) must keep their meaning, so configured paths are made
+ * absolute instead (sendmail_path).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "listen.h"
+#include "log.h"
+#include "sendmail.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/roost"
+#endif
+
+void
+sendmail_fatal(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_FATAL, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+/* Out of memory is the environment's fault: the caller may retry. */
+static void
+die_hook(void)
+{
+	_exit(EX_TEMPFAIL);
+}
+
+void
+sendmail_path(const char *value, struct str *out)
+{
+	const char *base = cfg_str("base_dir");
+
+	if (value[0] == '/' || base[0] == '\0') {
+		str_copys(out, value);
+		return;
+	}
+	str_copyf(out, "%s%s%s", base,
+	    base[strlen(base) - 1] == '/' ? "" : "/", value);
+}
+
+int
+sendmail_socket(const char *key, struct str *out, struct str *err)
+{
+	struct listen_spec sp[LISTEN_MAX];
+	struct str run = STR_INIT;
+	size_t n, i;
+
+	if (listen_parse(cfg_str(key), sp, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && sp[i].kind != LISTEN_UNIX; i++)
+		;
+	if (i == n) {
+		str_copyf(err, "%s has no unix: endpoint", key);
+		return -1;
+	}
+	if (sp[i].path[0] == '/') {
+		str_copys(out, sp[i].path);
+		return 0;
+	}
+	sendmail_path(cfg_str("run_dir"), &run);
+	str_copyf(out, "%s/%s", run.s, sp[i].path);
+	str_free(&run);
+	return 0;
+}
+
+/* smtp - -bs: smtpd speaks SMTP on our stdin/stdout (smtpd -S). */
+static int
+smtp(const struct sendmail_opts *o, const char *conf)
+{
+	struct str prog = STR_INIT, dir = STR_INIT, abs = STR_INIT;
+	char cwd[4096];
+
+	(void)o;
+	sendmail_path(cfg_str("daemon_dir"), &dir);
+	str_copyf(&prog, "%s/smtpd", dir.s);
+	/* smtpd resolves the file from base_dir, not from our cwd. */
+	if (conf[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+		str_copyf(&abs, "%s/%s", cwd, conf);
+	else
+		str_copys(&abs, conf);
+	execl(prog.s, "smtpd", "-S", "-c", abs.s, (char *)NULL);
+	sendmail_fatal(EX_UNAVAILABLE, "cannot run %s: %s", prog.s,
+	    strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sendmail_opts o;
+	struct str err = STR_INIT;
+	const char *conf, *name, *p;
+	int rc;
+
+	name = argc > 0 && argv[0] ? argv[0] : "sendmail";
+	if ((p = strrchr(name, '/')) != NULL)
+		name = p + 1;
+	if (strcmp(name, "mailq") != 0 && strcmp(name, "newaliases") != 0)
+		name = "sendmail";
+	log_init(name);
+	log_set_die_hook(die_hook);
+	/* A cleanup that hangs up mid-message must give an exit code and a
+	 * reason, not a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (sendmail_opts_parse(&o, argc, argv, &err) < 0)
+		sendmail_fatal(EX_USAGE, "%s", err.s);
+	for (p = o.warnings.s; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+
+		log_warn("%.*s", (int)(nl - p), p);
+		p = nl + 1;
+	}
+	if (o.verbose)
+		log_set_level(LOG_DEBUG);
+
+	if (o.mode == SENDMAIL_NEWALIASES) {
+		/* XXX The delivery work compiles the alias table; until
+		 * then there is nothing to rebuild. */
+		printf("newaliases: aliases are not used yet; nothing to do\n");
+		sendmail_opts_free(&o);
+		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+	}
+	if (o.mode == SENDMAIL_DELIVER && o.nrcpt == 0 &&
+	    !o.rcpt_from_headers)
+		sendmail_fatal(EX_USAGE, "no recipients specified (give "
+		    "addresses or -t)");
+
+	conf = o.conf ? o.conf : getenv("ROOST_CONF");
+	if (conf == NULL || *conf == '\0')
+		conf = DAEMON_CONF_DEFAULT;
+	if (cfg_load(conf, &err) < 0)
+		sendmail_fatal(EX_CONFIG, "%s", err.s);
+	str_free(&err);
+
+	switch (o.mode) {
+	case SENDMAIL_MAILQ:
+		rc = sendmail_mailq(&o);
+		break;
+	case SENDMAIL_FLUSH:
+		rc = sendmail_flush(&o);
+		break;
+	case SENDMAIL_SMTP:
+		rc = smtp(&o, conf);
+		break;
+	default:
+		rc = sendmail_submit(&o);
+		break;
+	}
+	sendmail_opts_free(&o);
+	return rc;
+}
