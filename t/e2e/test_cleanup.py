@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from roost import Roost, wait_for
+import queuefile
+from roost import wait_for
 
 QID = re.compile(r"^[0-9a-hjkmnp-tv-z]{16}$")
 
@@ -71,23 +72,7 @@ class Cleanup:
 def records(path):
     """Decode a queue file into [(type, payload)] (roost-queue(5))."""
     with open(path, "rb") as fh:
-        b = fh.read()
-    out, i = [], 0
-    while i < len(b):
-        t = chr(b[i])
-        i += 1
-        n = shift = 0
-        while True:
-            c = b[i]
-            i += 1
-            n |= (c & 0x7f) << shift
-            shift += 7
-            if not c & 0x80:
-                break
-        out.append((t, b[i:i + n]))
-        i += n
-    assert i == len(b)
-    return out
+        return queuefile.records(fh.read())
 
 
 def entry(roost, qid):
@@ -120,20 +105,6 @@ def leftovers(roost):
 SESSION = [("client_addr", "192.0.2.7"), ("client_name", "mx.example.net"),
            ("helo", "mx.example.net"), ("proto", "ESMTP"),
            ("mail_params", "BODY=8BITMIME")]
-
-
-@pytest.fixture(scope="module")
-def roost():
-    """conftest's instance, but with its directory traversable: mkdtemp
-    makes it 0700, and when the tests run as root the daemons' own user
-    could not reach queue/ inside it."""
-    r = Roost()
-    try:
-        os.chmod(r.dir, 0o755)
-        r.start()
-        yield r
-    finally:
-        r.finish()
 
 
 def test_message_committed(roost):

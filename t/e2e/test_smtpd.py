@@ -11,35 +11,7 @@ import time
 
 import pytest
 
-from roost import BIN, Roost
-
-
-def traversable():
-    """An instance whose directory the daemons' own user can reach:
-    mkdtemp makes it 0700, and when the tests run as root smtpd (and
-    cleanup) could not reach run/ and queue/ inside it."""
-    r = Roost()
-    os.chmod(r.dir, 0o755)
-    return r
-
-
-@pytest.fixture(scope="module")
-def roost():
-    r = traversable()
-    try:
-        r.start()
-        yield r
-    finally:
-        r.finish()
-
-
-@pytest.fixture
-def fresh():
-    r = traversable()
-    try:
-        yield r
-    finally:
-        r.finish()
+from roost import BIN
 
 
 class Client:
