@@ -171,8 +171,7 @@ install: all
 	install -m 755 $(BINDIR)/roostctl $(DESTDIR)$(SBINDIR)/roostctl
 	install -m 755 $(BINDIR)/sendmail $(DESTDIR)$(SBINDIR)/sendmail
 	for l in mailq newaliases; do \
-	    ln -sf sendmail $(DESTDIR)$(SBINDIR)/$$l; \
-	    ln -sf sendmail.8 $(DESTDIR)$(MANDIR)/man8/$$l.8; done
+	    ln -sf sendmail $(DESTDIR)$(SBINDIR)/$$l; done
 	ln -sf $(SBINDIR)/roostctl $(DESTDIR)$(LIBEXECDIR)/roostctl
 	[ -e $(DESTDIR)$(SYSCONFDIR)/roost.conf ] || \
 	    install -m 644 conf/roost.conf $(DESTDIR)$(SYSCONFDIR)/roost.conf
