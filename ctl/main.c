@@ -86,10 +86,14 @@ print_welcome(struct ctl *c, pid_t svscan)
 	struct str ports = STR_INIT, smtp = STR_INIT, imap = STR_INIT;
 	struct str self = STR_INIT;
 
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	/* Name this very program, which need not be on PATH. */
+	exe[n > 0 ? n : 0] = '\0';
+	str_copys(&self, n > 0 ? exe : "roostctl");
 	if (c->embed_dir)
-		str_copyf(&self, "roostctl -d %s", c->embed_dir);
-	else
-		str_copys(&self, "roostctl");
+		str_catf(&self, " -d %s", c->embed_dir);
 	ctl_listen_summary(&ports);
 	endpoint("smtpd_listen", &smtp);
 	endpoint("imapd_listen", &imap);
