@@ -54,6 +54,8 @@ int ctl_restart(struct ctl *c, const char *svc);
 /* ctl_run - run argv (PATH search), stdout into out when out != NULL;
  * the exit status, or -1 when it could not run or was killed. */
 int ctl_run(char *const argv[], struct str *out);
+/* ctl_run_quiet - ctl_run without output, its stderr discarded. */
+int ctl_run_quiet(char *const argv[]);
 /* ctl_procs - pids of every process belonging to this instance: whose
  * command line mentions the configuration file, or whose working
  * directory is inside the scan or log directory. */

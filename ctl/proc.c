@@ -16,8 +16,23 @@
 #include "fd.h"
 #include "log.h"
 
+static int
+run(char *const argv[], struct str *out, bool quiet);
+
 int
 ctl_run(char *const argv[], struct str *out)
+{
+	return run(argv, out, false);
+}
+
+int
+ctl_run_quiet(char *const argv[])
+{
+	return run(argv, NULL, true);
+}
+
+static int
+run(char *const argv[], struct str *out, bool quiet)
 {
 	int p[2] = { -1, -1 }, status;
 	pid_t pid;
@@ -30,8 +45,11 @@ ctl_run(char *const argv[], struct str *out)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
-		if (null >= 0)
+		if (null >= 0) {
 			dup2(null, 0);
+			if (quiet)
+				dup2(null, 2);
+		}
 		if (out)
 			dup2(p[1], 1);
 		execvp(argv[0], argv);

@@ -226,6 +226,34 @@ tail(struct ctl *c, const char *svc, int lines)
 	str_free(&text);
 }
 
+/* Deaths of one daemon during start after which roostctl gives up. */
+#define CRASH_LIMIT 3
+
+/* crashing - the first service that died CRASH_LIMIT times, or NULL. */
+static const char *
+crashing(struct ctl *c)
+{
+	struct str dir = STR_INIT, out = STR_INIT;
+	const char *bad = NULL;
+	size_t i, j, deaths;
+
+	for (i = 0; i < ctl_nservices && bad == NULL; i++) {
+		char *argv[] = { "s6-svdt", NULL, NULL };
+
+		svc_dir(c, ctl_services[i], &dir);
+		argv[1] = dir.s;
+		if (ctl_run(argv, &out) != 0)
+			continue;
+		for (j = deaths = 0; j < out.len; j++)
+			deaths += out.s[j] == '\n';
+		if (deaths >= CRASH_LIMIT)
+			bad = ctl_services[i];
+	}
+	str_free(&dir);
+	str_free(&out);
+	return bad;
+}
+
 int
 ctl_wait_ready(struct ctl *c)
 {
@@ -255,7 +283,6 @@ ctl_wait_ready(struct ctl *c)
 			waited += 20;
 		}
 	}
-	str_copyf(&tmo, "%lld", timeout_ms > waited ? timeout_ms - waited : 1);
 	argv[n++] = "s6-svwait";
 	argv[n++] = "-U";
 	argv[n++] = "-t";
@@ -263,11 +290,28 @@ ctl_wait_ready(struct ctl *c)
 	for (i = 0; i < ctl_nservices; i++)
 		argv[n++] = dirs[i].s;
 	argv[n] = NULL;
-	rc = ctl_run(argv, NULL);
+	/* Wait a second at a time, so that a daemon s6 keeps restarting
+	 * (a busy port, say) fails the start now, not at the timeout. */
+	for (;;) {
+		long long chunk = timeout_ms - waited;
+
+		if (chunk > 1000)
+			chunk = 1000;
+		str_copyf(&tmo, "%lld", chunk > 0 ? chunk : 1);
+		rc = ctl_run_quiet(argv);
+		waited += chunk;
+		if (rc != 99 || waited >= timeout_ms || crashing(c) != NULL)
+			break;
+	}
 	if (rc != 0) {
-		fprintf(stderr, "roostctl: %s\n", rc == 99 ?
-		    "timed out waiting for the services to be ready" :
-		    "services failed to start");
+		const char *bad = crashing(c);
+
+		if (bad)
+			fprintf(stderr, "roostctl: %s keeps failing\n", bad);
+		else
+			fprintf(stderr, "roostctl: %s\n", rc == 99 ?
+			    "timed out waiting for the services to be ready" :
+			    "services failed to start");
 		(void)ctl_status(c);
 		for (i = 0; i < ctl_nservices; i++)
 			tail(c, ctl_services[i], 5);
