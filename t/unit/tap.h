@@ -12,6 +12,7 @@
 #ifndef ROOST_TAP_H
 #define ROOST_TAP_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,37 @@ ok(int cond, const char *fmt, ...)
 			    gl_, (int)gl_, (const char *)(got), wl_,      \
 			    (int)wl_, (const char *)(want));              \
 	} while (0)
+
+/* bail - stop the whole test program: the environment failed us. */
+static void __attribute__((unused, noreturn))
+bail(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* xfork - fork with stdout flushed (so TAP lines are not doubled). */
+static pid_t __attribute__((unused))
+xfork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		bail("fork");
+	return pid;
+}
+
+/* reap - wait for a child: its exit code, or -1 when it did not exit. */
+static int __attribute__((unused))
+reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
 
 /* skip - count a test that cannot run here, marked as skipped. */
 static void __attribute__((unused))

@@ -21,13 +21,6 @@
 #include "tap.h"
 
 static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void
 xsocketpair(int sv[2])
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -49,28 +42,6 @@ feed(const char *data, int *peer)
 	else
 		close(sv[1]);
 	return sv[0];
-}
-
-static pid_t
-xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	if ((pid = fork()) < 0)
-		bail("fork");
-	return pid;
-}
-
-/* reap - wait for a child: its exit code, or -1 when it did not exit. */
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 /* spawn_writer - a child that sends data on fd, chunk bytes per write (0:

@@ -20,38 +20,10 @@
 static volatile sig_atomic_t ticks, max_ticks;
 
 static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void
 xpipe(int p[2])
 {
 	if (pipe(p) < 0)
 		bail("pipe");
-}
-
-static pid_t
-xfork(void)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	if ((pid = fork()) < 0)
-		bail("fork");
-	return pid;
-}
-
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 static long long

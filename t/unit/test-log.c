@@ -16,13 +16,6 @@
 
 static int log_pipe[2], hook_pipe[2];
 
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 /* drain - everything written to fd so far (the read end is non-blocking). */
 static const char *
 drain(int fd, struct str *got)
