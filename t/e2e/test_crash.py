@@ -25,7 +25,8 @@ def send_all(roost, todo, acked, lock):
         msg = ("From: load@localhost\r\nTo: u@localhost\r\n"
                "Subject: crash %d\r\nX-Marker: m%d\r\n\r\nbody %d\r\n"
                % (n, n, n))
-        for attempt in range(50):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
                 s = smtplib.SMTP("127.0.0.1", roost.port("smtp"),
                                  timeout=30)
@@ -76,7 +77,8 @@ def test_kill9_under_load_loses_nothing(fresh):
     for w in workers:
         w.join()
     assert kills >= 6
-    assert len(acked) > MESSAGES * 9 // 10, "too few messages got through"
+    # Clients retry until they get a 250, as real ones do.
+    assert sorted(acked.values()) == list(range(MESSAGES))
 
     incoming = fresh.path("queue", "incoming")
     entries = {}
