@@ -49,7 +49,7 @@ ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb)
 
 # Programs: folder -> binary name.
-DAEMONS := smtpd cleanup qmgr lmtpd imapd popd
+DAEMONS := smtpd cleanup qmgr lmtpd pipe imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 

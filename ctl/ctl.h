@@ -40,6 +40,20 @@ void ctl_abspath(const char *key, struct str *out);
 /* ctl_listen_summary - the ports as "smtp 127.0.0.1:10025" lines. */
 void ctl_listen_summary(struct str *out);
 
+/* ctl_store_owner - as root, the account that owns the store, the
+ * tables and data_dir (lmtpd_user); else -1/-1 (leave ownership). */
+void ctl_store_owner(uid_t *uid, gid_t *gid);
+
+/* Commands past the layout ones: each gets the words after its name and
+ * returns the exit status (0 ok, 1 failed, 100 usage). */
+/* user.c: user add|del|list|passwd|quota|forward|undelete, and expire */
+int ctl_cmd_user(struct ctl *c, int argc, char **argv);
+int ctl_cmd_expire(struct ctl *c, int argc, char **argv);
+/* domain.c: domain add|del|list; aliases (newaliases) */
+int ctl_cmd_domain(struct ctl *c, int argc, char **argv);
+/* queue.c: queue [list]|show|hold|release|requeue|delete|flush */
+int ctl_cmd_queue(struct ctl *c, int argc, char **argv);
+
 /* s6.c */
 int ctl_write_services(struct ctl *c);
 int ctl_svscan_start(struct ctl *c);

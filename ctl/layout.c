@@ -126,7 +126,9 @@ ctl_layout_embedded(struct ctl *c)
 	    "# default: roost.conf(5).  Restart a service to apply a change:\n"
 	    "#   roostctl -d %s restart SERVICE\n\n"
 	    "base_dir = %s\nqueue_dir = queue\nstore_dir = store\n"
-	    "run_dir = run\nlog_dir = log\ndaemon_dir = %s\n\n",
+	    "data_dir = data\nrun_dir = run\nlog_dir = log\n"
+	    "daemon_dir = %s\n\n"
+	    "alias_maps = etc/aliases\nvirtual_alias_maps = etc/virtual\n\n",
 	    c->embed_dir, c->embed_dir, c->embed_dir, bindir.s);
 	for (i = 0; i < NPORTS; i++)
 		str_catf(&conf, "%s = 127.0.0.1:%ld\n", tcp_ports[i].key,
@@ -231,6 +233,21 @@ own(const char *path, const char *user_key, mode_t mode)
 	return rc;
 }
 
+void
+ctl_store_owner(uid_t *uid, gid_t *gid)
+{
+	struct str err = STR_INIT;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (priv_is_root() &&
+	    priv_lookup(cfg_str("lmtpd_user"), uid, gid, &err) < 0) {
+		*uid = (uid_t)-1;
+		*gid = (gid_t)-1;
+	}
+	str_free(&err);
+}
+
 int
 ctl_prepare(struct ctl *c)
 {
@@ -260,6 +277,10 @@ ctl_prepare(struct ctl *c)
 	if (rc == 0) {
 		ctl_abspath("store_dir", &p);
 		rc = own(p.s, "lmtpd_user", 0750);
+	}
+	if (rc == 0) {
+		ctl_abspath("data_dir", &p);
+		rc = mkdir_p(p.s, 0755);
 	}
 	if (rc == 0) {
 		ctl_abspath("run_dir", &p);

@@ -35,6 +35,14 @@ usage(int code)
 	fprintf(code ? stderr : stdout, ")\n"
 	    "  config [check]     print the effective configuration, or "
 	    "validate it\n"
+	    "  user add|del|list|passwd|quota|forward|undelete ...\n"
+	    "                     manage users (roostctl(8))\n"
+	    "  domain add|del|list DOMAIN\n"
+	    "                     manage virtual domains\n"
+	    "  queue [list|show|hold|release|requeue|delete|flush] [ID...]\n"
+	    "                     inspect and manage the mail queue\n"
+	    "  expire [--older-than TIME]\n"
+	    "                     purge expunged messages past retention\n"
 	    "options:\n"
 	    "  -d DIR             use the embedded layout in DIR\n"
 	    "  -c FILE            configuration file (default %s)\n"
@@ -176,7 +184,7 @@ main(int argc, char **argv)
 	/* Process-lifetime state: static, so it stays reachable. */
 	static struct ctl c;
 	static struct str dir;
-	char *args[8], *end;
+	char *args[16], *end;
 	const char *conf = NULL;
 	int nargs = 0, i;
 
@@ -184,7 +192,12 @@ main(int argc, char **argv)
 	c.port_base = -1;
 	log_init("roostctl");
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+		/* Options end at the command: the rest are its own. */
+		if (nargs > 0) {
+			if (nargs >= 16)
+				usage(100);
+			args[nargs++] = argv[i];
+		} else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
 			c.embed_dir = argv[++i];
 		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conf = argv[++i];
@@ -198,7 +211,7 @@ main(int argc, char **argv)
 			usage(0);
 		else if (argv[i][0] == '-')
 			usage(100);
-		else if (nargs < 8)
+		else if (nargs < 16)
 			args[nargs++] = argv[i];
 		else
 			usage(100);
@@ -237,5 +250,14 @@ main(int argc, char **argv)
 		ctl_load(&c, true);
 		return ctl_restart(&c, args[1]);
 	}
+	ctl_load(&c, true);
+	if (strcmp(args[0], "user") == 0)
+		return ctl_cmd_user(&c, nargs - 1, args + 1);
+	if (strcmp(args[0], "domain") == 0)
+		return ctl_cmd_domain(&c, nargs - 1, args + 1);
+	if (strcmp(args[0], "queue") == 0)
+		return ctl_cmd_queue(&c, nargs - 1, args + 1);
+	if (strcmp(args[0], "expire") == 0)
+		return ctl_cmd_expire(&c, nargs - 1, args + 1);
 	usage(100);
 }

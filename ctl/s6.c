@@ -22,7 +22,7 @@
 #include "priv.h"
 
 const char *const ctl_services[] = {
-	"cleanup", "qmgr", "lmtpd", "smtpd", "imapd", "popd",
+	"cleanup", "qmgr", "lmtpd", "pipe", "smtpd", "imapd", "popd",
 };
 const size_t ctl_nservices = sizeof ctl_services / sizeof ctl_services[0];
 

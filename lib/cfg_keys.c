@@ -19,6 +19,12 @@
 	{ name, CFG_INT, def, min, max, NULL, doc }
 #define K_TIME(name, def, min, max, doc) \
 	{ name, CFG_TIME, def, min, max, NULL, doc }
+#define K_SIZE(name, def, min, max, doc) \
+	{ name, CFG_SIZE, def, min, max, NULL, doc }
+#define K_BOOL(name, def, doc) \
+	{ name, CFG_BOOL, def, 0, 0, NULL, doc }
+
+#define DAY 86400LL
 
 /* log_level_check - the levels lib/daemon.c maps onto log_set_level(). */
 static int
@@ -53,6 +59,8 @@ const struct cfg_key cfg_keys[] = {
 	    "in other keys are taken from it"),
 	K_STR("queue_dir", "/var/spool/roost", NULL, "the mail queue"),
 	K_STR("store_dir", "/var/lib/roost/store", NULL, "the message store"),
+	K_STR("data_dir", "/var/lib/roost", NULL,
+	    "the user and domain table and other lookup state"),
 	K_STR("run_dir", "/run/roost", NULL,
 	    "Unix sockets and the s6 scan directory"),
 	K_STR("log_dir", "/var/log/roost", NULL,
@@ -88,6 +96,8 @@ const struct cfg_key cfg_keys[] = {
 	    "where smtpd hands messages to cleanup"),
 	K_STR("qmgr_listen", "unix:qmgr", listen_check,
 	    "the queue manager's trigger socket"),
+	K_STR("pipe_listen", "unix:pipe", listen_check,
+	    "where the queue manager hands command and file deliveries"),
 
 	/* Users each daemon drops to when started as root. */
 	K_STR("smtpd_user", "roost-smtpd", NULL, "account smtpd runs as"),
@@ -119,6 +129,10 @@ const struct cfg_key cfg_keys[] = {
 	    "most cleanup workers at once"),
 	K_INT("cleanup_process_min", "1", 0, 1000,
 	    "cleanup workers kept waiting"),
+	K_INT("pipe_process_limit", "10", 1, 1000,
+	    "most pipe workers at once"),
+	K_INT("pipe_process_min", "0", 0, 1000,
+	    "pipe workers kept waiting"),
 	K_INT("process_max_use", "1000", 0, 10000000,
 	    "connections a worker serves before it is replaced; 0: "
 	    "unlimited"),
@@ -163,6 +177,57 @@ const struct cfg_key cfg_keys[] = {
 	    "how long smtpd waits for the rest of the message data"),
 	K_TIME("cleanup_timeout", "600s", 1, 3600,
 	    "how long cleanup waits for its client"),
+
+	/* Delivery. */
+	K_STR("lmtp_destination", "unix:lmtp", listen_check,
+	    "the LMTP server qmgr delivers local mail to"),
+	K_INT("lmtp_concurrency", "20", 1, 1000,
+	    "most LMTP deliveries in progress at once"),
+	K_INT("pipe_concurrency", "4", 1, 1000,
+	    "most command and file deliveries in progress at once"),
+	K_TIME("minimal_backoff_time", "300s", 1, DAY,
+	    "first retry after a temporary failure"),
+	K_TIME("maximal_backoff_time", "3600s", 1, 7 * DAY,
+	    "longest interval between retries"),
+	K_TIME("queue_run_delay", "60s", 1, 3600,
+	    "how often qmgr scans deferred/ for entries that are due"),
+	K_TIME("delay_warning_time", "4h", 0, 30 * DAY,
+	    "delay notice to the sender after this; 0: never"),
+	K_TIME("maximal_queue_lifetime", "5d", 1, 100 * DAY,
+	    "bounce what is still undelivered after this"),
+	K_SIZE("bounce_size_limit", "50k", 0, 10485760,
+	    "most of the original message returned in a bounce"),
+
+	/* Addresses and tables. */
+	K_STR("alias_maps", "/etc/aliases", NULL,
+	    "aliases(5) file for local domains; empty: none"),
+	K_STR("virtual_alias_maps", "/etc/roost/virtual", NULL,
+	    "per-address aliases for virtual domains; empty: none"),
+	K_STR("recipient_delimiter", "+", NULL,
+	    "separators of address extensions (user+detail); empty: none"),
+	K_BOOL("local_system_users", "yes",
+	    "system accounts are mailboxes in local domains"),
+	K_BOOL("allow_mail_to_commands", "yes",
+	    "aliases may deliver to |command"),
+	K_BOOL("allow_mail_to_files", "yes", "aliases may deliver to /file"),
+	K_BOOL("allow_mail_to_includes", "yes",
+	    "aliases may read :include: files"),
+	K_STR("default_privs", "nobody", NULL,
+	    "account for command and file deliveries of root's aliases"),
+	K_TIME("command_timeout", "600s", 1, DAY,
+	    "longest run of a |command delivery"),
+
+	/* Store. */
+	K_SIZE("quota_default", "250m", 0, 1099511627776LL,
+	    "storage limit of a user without one of their own; 0: none"),
+	K_TIME("quota_grace", "1d", 0, 365 * DAY,
+	    "over quota: refuse temporarily this long, then permanently"),
+	K_BOOL("duplicate_suppression", "yes",
+	    "drop a message already delivered to the same recipient"),
+	K_TIME("duplicate_window", "2d", 0, 365 * DAY,
+	    "how long a delivered Message-ID is remembered"),
+	K_INT("expunge_retention", "7", 0, 3650,
+	    "days an expunged message stays recoverable"),
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

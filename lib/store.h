@@ -1,0 +1,272 @@
+/*
+ * store - the message store: per-user immutable message files and one
+ * LMDB index per user, designed for IMAP (RFC 3501/9051) semantics.
+ *
+ * Layout under store_dir (roost-store(5) is the full description):
+ *
+ *   tmp/                     spool files being written (store_spool_*)
+ *   u/<user>/                one directory per user; <user> is the store
+ *                            user name ("alice@example.test", or "bob"
+ *                            for a local account), lowercased, with any
+ *                            byte outside [a-z0-9._+@-] written %XX
+ *   u/<user>/msg/<file>      message files, CRLF line ends, exactly the
+ *                            octets IMAP and POP serve; written once,
+ *                            never changed; hard links of one spool file
+ *                            when a message goes to several users
+ *   u/<user>/index/          the LMDB environment (data.mdb, lock.mdb)
+ *   u/<user>/notify          touched after every committed change; the
+ *                            change notification (store_notify_open)
+ *
+ * Every write is one LMDB write transaction, committed with fsync; a
+ * message file is linked and its directory fsynced before the
+ * transaction that makes it visible commits.  Readers see consistent
+ * snapshots: every read inside store_txn_begin(.., false) .. end comes
+ * from one snapshot.
+ *
+ * Names: mailbox names are UTF-8, hierarchy separator '/'; "INBOX" is
+ * case-insensitive.  store_mutf7_* convert for IMAP clients that do not
+ * enable UTF8=ACCEPT.
+ *
+ * Errors: functions return STORE_OK (0) or a negative enum store_rc, with
+ * a reason in err where they take one.
+ */
+#ifndef ROOST_STORE_H
+#define ROOST_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "str.h"
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_ERR = -1,		/* system or LMDB failure: temporary */
+	STORE_NOUSER = -2,	/* no such user in the store */
+	STORE_NOMBOX = -3,	/* no such mailbox */
+	STORE_EXISTS = -4,	/* mailbox (or user) already exists */
+	STORE_QUOTA = -5,	/* would exceed the user's quota */
+	STORE_NOMSG = -6,	/* no such UID */
+	STORE_INVALID = -7,	/* bad name or argument */
+	STORE_MODIFIED = -8,	/* UNCHANGEDSINCE failed (RFC 7162) */
+};
+
+/* System flags, as bits. */
+#define STORE_F_SEEN     0x01u
+#define STORE_F_ANSWERED 0x02u
+#define STORE_F_FLAGGED  0x04u
+#define STORE_F_DELETED  0x08u
+#define STORE_F_DRAFT    0x10u
+#define STORE_F_RECENT   0x20u	/* set at delivery; imapd clears it */
+
+/* Special-use attributes (RFC 6154), as bits. */
+#define STORE_SU_DRAFTS  0x01u
+#define STORE_SU_SENT    0x02u
+#define STORE_SU_TRASH   0x04u
+#define STORE_SU_JUNK    0x08u
+#define STORE_SU_ARCHIVE 0x10u
+#define STORE_SU_ALL     0x20u
+#define STORE_SU_FLAGGED 0x40u
+
+#define STORE_FILE_LEN 24	/* message file names: fixed length */
+#define STORE_NAME_MAX 1024	/* longest mailbox name, octets */
+#define STORE_KEYWORDS_MAX 1024	/* keyword text per message, octets */
+
+struct store;			/* one user's store, opened */
+struct store_spool;		/* a message being written, not yet stored */
+
+struct store_mailbox {
+	uint32_t id;		/* internal, never reused for this user */
+	struct str name;	/* UTF-8 */
+	unsigned special;	/* STORE_SU_* */
+	bool subscribed;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages;	/* current counts */
+	uint32_t unseen;
+	uint32_t recent;
+	uint64_t size;		/* octets of its messages */
+};
+
+struct store_msg {
+	uint32_t uid;
+	unsigned flags;		/* STORE_F_* */
+	struct str keywords;	/* space-separated keyword atoms */
+	uint64_t modseq;
+	time_t internaldate;
+	uint64_t size;		/* octets of the file (CRLF form) */
+	char file[STORE_FILE_LEN + 1];
+};
+
+/* An expunged message kept for recovery. */
+struct store_expunged {
+	uint32_t mailbox_id;
+	uint32_t uid;		/* its UID before expunge */
+	time_t expunged_at;
+	uint64_t modseq;	/* the modseq of the expunge */
+	struct store_msg msg;
+};
+
+/* ---- users ---- */
+
+/* store_user_create - create user's directory and index with INBOX,
+ * Drafts, Sent, Trash, Junk and Archive (special-use, subscribed), and
+ * quota limit quota_bytes (0: the configured default).  Idempotent: an
+ * existing user is left alone and STORE_OK returned.  When running as
+ * root, the files are given to owner (uid/gid; -1: leave). */
+int store_user_create(const char *store_dir, const char *user,
+    uint64_t quota_bytes, uid_t owner, gid_t group, struct str *err);
+/* store_user_delete - remove the user's directory and everything in it. */
+int store_user_delete(const char *store_dir, const char *user,
+    struct str *err);
+/* store_user_exists - whether the user has a store. */
+bool store_user_exists(const char *store_dir, const char *user);
+/* store_user_path - the user's directory (store_dir/u/<escaped>). */
+void store_user_path(const char *store_dir, const char *user,
+    struct str *out);
+
+/* store_open - open user's store; STORE_NOUSER if it does not exist. */
+int store_open(struct store **s, const char *store_dir, const char *user,
+    struct str *err);
+void store_close(struct store **s);
+const char *store_user(const struct store *s);
+
+/* ---- transactions ----
+ * Every call below runs inside the transaction begun here when there is
+ * one (a read transaction for reads; a write transaction for anything),
+ * or in its own otherwise.  One transaction at a time per handle. */
+int store_txn_begin(struct store *s, bool write, struct str *err);
+int store_txn_commit(struct store *s, struct str *err);
+void store_txn_abort(struct store *s);
+
+/* ---- mailboxes ---- */
+
+/* store_mailbox_list - every mailbox in name order: calls fn for each
+ * until fn returns non-zero (which is returned). */
+int store_mailbox_list(struct store *s,
+    int (*fn)(const struct store_mailbox *mb, void *arg), void *arg,
+    struct str *err);
+/* store_mailbox_get - by name (INBOX case-insensitively). */
+int store_mailbox_get(struct store *s, const char *name,
+    struct store_mailbox *mb, struct str *err);
+int store_mailbox_create(struct store *s, const char *name,
+    unsigned special, struct str *err);
+/* store_mailbox_delete - the mailbox and its messages (which are
+ * expunged, so recoverable); INBOX cannot be deleted. */
+int store_mailbox_delete(struct store *s, const char *name,
+    struct str *err);
+/* store_mailbox_rename - renames children too; renaming INBOX moves its
+ * messages into a new mailbox and leaves INBOX empty (RFC 3501 6.3.5). */
+int store_mailbox_rename(struct store *s, const char *from, const char *to,
+    struct str *err);
+int store_mailbox_subscribe(struct store *s, const char *name, bool on,
+    struct str *err);
+void store_mailbox_free(struct store_mailbox *mb);
+
+/* ---- messages ---- */
+
+/* store_msg_list - messages of mailbox id with uid >= from_uid, in UID
+ * order; fn as for store_mailbox_list. */
+int store_msg_list(struct store *s, uint32_t mailbox_id, uint32_t from_uid,
+    int (*fn)(const struct store_msg *m, void *arg), void *arg,
+    struct str *err);
+int store_msg_get(struct store *s, uint32_t mailbox_id, uint32_t uid,
+    struct store_msg *m, struct str *err);
+/* store_msg_open - open the message file read-only: an fd, or -1. */
+int store_msg_open(struct store *s, const struct store_msg *m,
+    struct str *err);
+/* store_msg_set_flags - replace flags and keywords, new modseq into
+ * m->modseq; unchangedsince != 0 fails with STORE_MODIFIED when the
+ * message's modseq is higher (RFC 7162). */
+int store_msg_set_flags(struct store *s, uint32_t mailbox_id,
+    uint32_t uid, unsigned flags, const char *keywords,
+    uint64_t unchangedsince, struct store_msg *m, struct str *err);
+/* store_msg_expunge - move the message to the expunge log (recoverable,
+ * no longer counted against quota). */
+int store_msg_expunge(struct store *s, uint32_t mailbox_id, uint32_t uid,
+    struct str *err);
+/* store_msg_copy - a new message in mailbox to_id linking the same file;
+ * the new UID into *new_uid.  Counts against quota. */
+int store_msg_copy(struct store *s, uint32_t from_id, uint32_t uid,
+    uint32_t to_id, uint32_t *new_uid, struct str *err);
+/* store_expunged_since - expunge log entries of mailbox_id whose expunge
+ * modseq is > modseq (for QRESYNC-like catch-up and for sessions
+ * learning what others expunged), in modseq order. */
+int store_expunged_since(struct store *s, uint32_t mailbox_id,
+    uint64_t modseq,
+    int (*fn)(const struct store_expunged *e, void *arg), void *arg,
+    struct str *err);
+
+/* ---- delivery and APPEND ----
+ * store_spool_begin creates a file under store_dir/tmp; write the
+ * message with store_spool_write (LF or CRLF line ends in, CRLF in the
+ * file) and finish with store_spool_finish (fsync).  Then
+ * store_deliver() once per recipient links it into each user's store;
+ * store_spool_end() removes the spool file. */
+int store_spool_begin(struct store_spool **sp, const char *store_dir,
+    struct str *err);
+int store_spool_write(struct store_spool *sp, const void *p, size_t n,
+    struct str *err);
+int store_spool_finish(struct store_spool *sp, struct str *err);
+uint64_t store_spool_size(const struct store_spool *sp);
+void store_spool_end(struct store_spool **sp);
+
+/* store_deliver - add the spooled message to mailbox (NULL: INBOX) with
+ * flags and keywords and internal date (0: now), durable on return;
+ * its UID into *uid when uid != NULL.  STORE_QUOTA when it would take
+ * the user over quota (see store_quota_get for since when). */
+int store_deliver(struct store *s, struct store_spool *sp,
+    const char *mailbox, unsigned flags, const char *keywords,
+    time_t internaldate, uint32_t *uid, struct str *err);
+
+/* ---- quota ---- */
+
+/* store_quota_get - usage and limit (0: unlimited) in octets, message
+ * count, and since when the user has been refused for quota (0: not
+ * over). */
+int store_quota_get(struct store *s, uint64_t *used, uint64_t *limit,
+    uint64_t *messages, time_t *over_since, struct str *err);
+int store_quota_set(struct store *s, uint64_t limit, struct str *err);
+
+/* ---- duplicates ---- */
+
+/* store_dup_seen - whether key (e.g. the Message-ID) was recorded within
+ * window seconds; records it (with now) when it was not.  Entries older
+ * than window are dropped along the way. */
+int store_dup_seen(struct store *s, const char *key, time_t window,
+    bool *seen, struct str *err);
+
+/* ---- recovery ---- */
+
+/* store_undelete - bring back expunged messages expunged at or after
+ * since (0: all) into their mailboxes (INBOX when the mailbox is gone)
+ * with new UIDs; the count into *n. */
+int store_undelete(struct store *s, time_t since, size_t *n,
+    struct str *err);
+/* store_expire - purge expunge log entries older than before, unlinking
+ * their files; the count into *n. */
+int store_expire(struct store *s, time_t before, size_t *n,
+    struct str *err);
+
+/* ---- change notification ----
+ * store_notify_open - an fd (inotify) that becomes readable within
+ * milliseconds after any committed change to this user's store; after
+ * it polls readable, store_notify_drain() it and look for changes
+ * (modseq, uidnext, expunge log).  Close it with close(2). */
+int store_notify_open(struct store *s, struct str *err);
+void store_notify_drain(int fd);
+
+/* ---- names ---- */
+
+/* Modified UTF-7 (RFC 3501 5.1.3) to UTF-8 and back: 0, or -1 when the
+ * input is not valid. */
+int store_mutf7_to_utf8(const char *in, struct str *out);
+int store_utf8_to_mutf7(const char *in, struct str *out);
+/* store_name_valid - a mailbox name we accept: valid UTF-8, no control
+ * characters, no empty hierarchy levels, at most STORE_NAME_MAX. */
+bool store_name_valid(const char *name);
+
+#endif
