@@ -46,11 +46,17 @@ void ctl_store_owner(uid_t *uid, gid_t *gid);
 
 /* Commands past the layout ones: each gets the words after its name and
  * returns the exit status (0 ok, 1 failed, 100 usage). */
-/* user.c: user add|del|list|passwd|quota|forward|undelete, and expire */
+/* user.c: user add|del|list|passwd|quota|forward (undelete is
+ * ctl_user_undelete) */
 int ctl_cmd_user(struct ctl *c, int argc, char **argv);
+/* mailbox.c: mailbox list|show|fetch, user undelete, expire */
+int ctl_cmd_mailbox(struct ctl *c, int argc, char **argv);
+int ctl_user_undelete(struct ctl *c, int argc, char **argv);
 int ctl_cmd_expire(struct ctl *c, int argc, char **argv);
-/* domain.c: domain add|del|list; aliases (newaliases) */
+/* domain.c: domain add|del|list; ctl_tables_refresh compiles the alias
+ * files whose .db is missing or older (at start) */
 int ctl_cmd_domain(struct ctl *c, int argc, char **argv);
+int ctl_tables_refresh(struct ctl *c);
 /* queue.c: queue [list]|show|hold|release|requeue|delete|flush */
 int ctl_cmd_queue(struct ctl *c, int argc, char **argv);
 

@@ -41,6 +41,8 @@ usage(int code)
 	    "                     manage virtual domains\n"
 	    "  queue [list|show|hold|release|requeue|delete|flush] [ID...]\n"
 	    "                     inspect and manage the mail queue\n"
+	    "  mailbox list|show|fetch USER ...\n"
+	    "                     look into a user's mailboxes\n"
 	    "  expire [--older-than TIME]\n"
 	    "                     purge expunged messages past retention\n"
 	    "options:\n"
@@ -149,8 +151,8 @@ cmd_start(struct ctl *c)
 		    (long)pid);
 		return 0;
 	}
-	if (ctl_prepare(c) < 0 || ctl_write_services(c) < 0 ||
-	    ctl_svscan_start(c) < 0)
+	if (ctl_prepare(c) < 0 || ctl_tables_refresh(c) < 0 ||
+	    ctl_write_services(c) < 0 || ctl_svscan_start(c) < 0)
 		return 111;
 	if (ctl_wait_ready(c) < 0) {
 		(void)ctl_stop(c);
@@ -257,6 +259,8 @@ main(int argc, char **argv)
 		return ctl_cmd_domain(&c, nargs - 1, args + 1);
 	if (strcmp(args[0], "queue") == 0)
 		return ctl_cmd_queue(&c, nargs - 1, args + 1);
+	if (strcmp(args[0], "mailbox") == 0)
+		return ctl_cmd_mailbox(&c, nargs - 1, args + 1);
 	if (strcmp(args[0], "expire") == 0)
 		return ctl_cmd_expire(&c, nargs - 1, args + 1);
 	usage(100);

@@ -101,9 +101,10 @@ const struct cfg_key cfg_keys[] = {
 
 	/* Users each daemon drops to when started as root. */
 	K_STR("smtpd_user", "roost-smtpd", NULL, "account smtpd runs as"),
-	K_STR("cleanup_user", "roost-cleanup", NULL,
+	K_STR("cleanup_user", "roost-queue", NULL,
 	    "account cleanup runs as"),
-	K_STR("qmgr_user", "roost-qmgr", NULL, "account qmgr runs as"),
+	K_STR("qmgr_user", "roost-queue", NULL,
+	    "account qmgr runs as; it shares the queue with cleanup"),
 	K_STR("lmtpd_user", "roost-lmtp", NULL, "account lmtpd runs as"),
 	K_STR("imapd_user", "roost-imap", NULL, "account imapd runs as"),
 	K_STR("popd_user", "roost-pop", NULL, "account popd runs as"),

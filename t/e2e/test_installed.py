@@ -9,8 +9,8 @@ import pytest
 
 from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
 
-USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-cleanup",
-         "qmgr": "roost-qmgr", "lmtpd": "roost-lmtp",
+USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
+         "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
          "imapd": "roost-imap", "popd": "roost-pop"}
 
 
