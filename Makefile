@@ -2,7 +2,8 @@
 #
 #   make              build every program into bin/ (-O2, warnings are errors)
 #   make asan         the same with AddressSanitizer + UBSan into build/asan/bin/
-#   make deps         install the missing Debian packages (build and test)
+#   make deps         install the missing Debian packages for building
+#   make deps-test    ... and those the tests drive
 #   make test         unit tests (TAP, run by prove)
 #   make check        deps + build + unit tests + end-to-end tests
 #   make check-asan   unit and end-to-end tests against the sanitizer build
@@ -46,7 +47,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilib -DLIBEXECDIR='"$(LIBEXECDIR)"' \
 CFLAGS  ?=
 ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb) -lcrypt
 
 # Programs: folder -> binary name.
 DAEMONS := smtpd cleanup qmgr lmtpd pipe imapd popd
@@ -73,7 +74,7 @@ $(shell mkdir -p $(OUT))
 $(file >$(OUT)/flags,$(FLAGS_NOW))
 endif
 
-.PHONY: all asan deps test check check-asan unit e2e start stop install \
+.PHONY: all asan deps deps-test test check check-asan unit e2e start stop install \
         clean format-check
 .DEFAULT_GOAL := all
 
@@ -123,18 +124,30 @@ asan:
 # Debian packages: what the build needs, then what the tests drive.
 DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
              liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl
-DEB_TEST  := python3 python3-pytest perl swaks curl procps lmdb-utils
-deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+DEB_TEST  := python3 python3-pytest perl swaks curl procps lmdb-utils \
+             postfix
+# install_missing - apt-get install those of $(1) that are not installed.
+# Postfix (a peer the tests deliver through) is preseeded to configure
+# nothing, so it neither takes over port 25 nor asks questions.
+define install_missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "installing:" $$missing; \
 	if [ "$$(id -u)" != 0 ]; then \
-	    echo "make deps: run as root, or: apt-get install $$missing" >&2; \
+	    echo "make: run as root, or: apt-get install $$missing" >&2; \
 	    exit 1; fi; \
+	echo "postfix postfix/main_mailer_type select No configuration" | \
+	    debconf-set-selections; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_missing,$(DEB_BUILD))
+deps-test:
+	$(call install_missing,$(DEB_BUILD) $(DEB_TEST))
 
 # prove runs each TAP program directly, killed if it hangs for 2 minutes.
 PROVE := prove --exec 'timeout 120' --timer
@@ -146,12 +159,12 @@ test unit: all
 e2e: all
 	ROOST_BIN=$(abspath $(BINDIR)) $(PYTEST) t/e2e
 
-check: deps
+check: deps-test
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e
 
-check-asan: deps
+check-asan: deps-test
 	$(MAKE) VARIANT=asan all
 	$(MAKE) VARIANT=asan unit
 	$(MAKE) VARIANT=asan e2e

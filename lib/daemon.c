@@ -129,17 +129,18 @@ daemon_serve(struct daemon *d, const char *name,
 
 	/* An unknown user is a configuration error (exit 100), not a
 	 * reason for s6 to restart us forever. */
-	if (priv_is_root() &&
+	if (user_key != NULL && priv_is_root() &&
 	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
 	server_init(&s, name);
 	for (i = 0; i < neps; i++)
 		if (server_listen_mode(&s, eps[i].key, eps[i].role,
-		    cfg_str(user_key), unix_mode, &err) < 0)
+		    user_key ? cfg_str(user_key) : NULL, unix_mode, &err) < 0)
 			log_fatal("%s", err.s);
 	if (s.nls == 0)
 		log_fatal_config("%s: no endpoint configured", d->conf);
-	daemon_drop(d, user_key);
+	if (user_key != NULL)
+		daemon_drop(d, user_key);
 	s.serve = serve;
 	daemon_ready(d);
 	server_run(&s);

@@ -47,7 +47,10 @@ void daemon_unix_mode(unsigned mode);
 /*
  * daemon_serve - the whole life of a session daemon named name: bind every
  * endpoint (Unix sockets owned by the user in user_key), drop to that
- * user, signal readiness and run the worker pool with serve().
+ * user, signal readiness and run the worker pool with serve().  A NULL
+ * user_key keeps the privileges the daemon started with (pipe(8), whose
+ * workers become each delivery's account) and leaves its sockets owned
+ * by that user.
  */
 void daemon_serve(struct daemon *d, const char *name,
     const struct daemon_endpoint *eps, size_t neps, const char *user_key,

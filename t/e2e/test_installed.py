@@ -21,6 +21,9 @@ def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
     conf.parent.mkdir()
     lines = ["queue_dir = %s/spool" % tmp_path,
              "store_dir = %s/lib/store" % tmp_path,
+             "data_dir = %s/lib" % tmp_path,
+             "alias_maps = %s/etc/aliases" % tmp_path,
+             "virtual_alias_maps = %s/etc/virtual" % tmp_path,
              "run_dir = %s/run" % tmp_path,
              "log_dir = %s/log" % tmp_path,
              "daemon_dir = %s" % BIN]
