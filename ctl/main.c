@@ -112,11 +112,16 @@ print_welcome(struct ctl *c, pid_t svscan)
 	printf("logs:    %s/<service>/current\n"
 	    "status:  %s status\n"
 	    "stop:    %s stop\n", c->logdir.s, self.s, self.s);
-	printf("send a message:\n"
-	    "  swaks --server %s --from you@localhost --to you@localhost\n"
+	printf("add a user:\n"
+	    "  echo secret | %s user add you@example.test --password-stdin\n"
+	    "send a message:\n"
+	    "  swaks --server %s --from me@localhost --to you@example.test\n"
 	    "read it:\n"
-	    "  curl -u USER:PASSWORD 'imap://%s/INBOX;UID=1'\n",
-	    smtp.s, imap.s);
+	    "  %s mailbox show you@example.test INBOX\n"
+	    "  %s mailbox fetch you@example.test INBOX 1\n"
+	    "  curl -u you@example.test:secret "
+	    "'imap://%s/INBOX;UID=1'\n",
+	    self.s, smtp.s, self.s, self.s, imap.s);
 	str_free(&ports);
 	str_free(&smtp);
 	str_free(&imap);
