@@ -14,8 +14,9 @@
  *                            never changed; hard links of one spool file
  *                            when a message goes to several users
  *   u/<user>/index/          the LMDB environment (data.mdb, lock.mdb)
- *   u/<user>/notify          touched after every committed change; the
- *                            change notification (store_notify_open)
+ *   u/<user>/notify          touched after every committed change that
+ *                            sessions can see; the change notification
+ *                            (store_notify_open)
  *
  * Every write is one LMDB write transaction, committed with fsync; a
  * message file is linked and its directory fsynced before the
@@ -112,7 +113,10 @@ struct store_expunged {
 
 /* ---- users ---- */
 
-/* store_user_create - create user's directory and index with INBOX,
+/* User names: at most 255 octets, not empty; any bytes (they are
+ * escaped for the directory name, see the layout above).
+ *
+ * store_user_create - create user's directory and index with INBOX,
  * Drafts, Sent, Trash, Junk and Archive (special-use, subscribed), and
  * quota limit quota_bytes (0: the configured default).  Idempotent: an
  * existing user is left alone and STORE_OK returned.  When running as
@@ -137,7 +141,22 @@ const char *store_user(const struct store *s);
 /* ---- transactions ----
  * Every call below runs inside the transaction begun here when there is
  * one (a read transaction for reads; a write transaction for anything),
- * or in its own otherwise.  One transaction at a time per handle. */
+ * or in its own otherwise.  One transaction at a time per handle.
+ *
+ * A change in its own transaction is durable when the call returns; in
+ * an explicit write transaction, when store_txn_commit returns
+ * STORE_OK (store_txn_abort undoes it, and unlinks the message files
+ * store_deliver linked for it).  When the index map is full, a change
+ * in its own transaction grows the map and retries by itself; inside an
+ * explicit transaction it fails with STORE_ERR ("MDB_MAP_FULL"): abort,
+ * and the next store_txn_begin grows the map, so retrying then works.
+ *
+ * Callbacks of the list functions run inside the read snapshot with an
+ * LMDB cursor open: they may read through the same handle but must not
+ * change the store (collect, then change after the list returns).
+ *
+ * Handles on the same user within one process share one LMDB
+ * environment; a handle must not be used in a child after fork(). */
 int store_txn_begin(struct store *s, bool write, struct str *err);
 int store_txn_commit(struct store *s, struct str *err);
 void store_txn_abort(struct store *s);
@@ -149,8 +168,12 @@ void store_txn_abort(struct store *s);
 int store_mailbox_list(struct store *s,
     int (*fn)(const struct store_mailbox *mb, void *arg), void *arg,
     struct str *err);
-/* store_mailbox_get - by name (INBOX case-insensitively). */
+/* store_mailbox_get - by name (INBOX case-insensitively); *mb is
+ * overwritten (not freed first): release it with store_mailbox_free. */
 int store_mailbox_get(struct store *s, const char *name,
+    struct store_mailbox *mb, struct str *err);
+/* store_mailbox_get_id - by id (stays valid across renames). */
+int store_mailbox_get_id(struct store *s, uint32_t id,
     struct store_mailbox *mb, struct str *err);
 int store_mailbox_create(struct store *s, const char *name,
     unsigned special, struct str *err);
@@ -169,12 +192,18 @@ void store_mailbox_free(struct store_mailbox *mb);
 /* ---- messages ---- */
 
 /* store_msg_list - messages of mailbox id with uid >= from_uid, in UID
- * order; fn as for store_mailbox_list. */
+ * order; fn as for store_mailbox_list (the struct is valid during the
+ * call only).  STORE_NOMBOX when the mailbox does not exist (any
+ * more). */
 int store_msg_list(struct store *s, uint32_t mailbox_id, uint32_t from_uid,
     int (*fn)(const struct store_msg *m, void *arg), void *arg,
     struct str *err);
+/* store_msg_get - one message; *m is overwritten (not freed first):
+ * release its keywords with store_msg_free. */
 int store_msg_get(struct store *s, uint32_t mailbox_id, uint32_t uid,
     struct store_msg *m, struct str *err);
+/* store_msg_free - release what store_msg_get/set_flags put into *m. */
+void store_msg_free(struct store_msg *m);
 /* store_msg_open - open the message file read-only: an fd, or -1. */
 int store_msg_open(struct store *s, const struct store_msg *m,
     struct str *err);
@@ -217,7 +246,11 @@ void store_spool_end(struct store_spool **sp);
 /* store_deliver - add the spooled message to mailbox (NULL: INBOX) with
  * flags and keywords and internal date (0: now), durable on return;
  * its UID into *uid when uid != NULL.  STORE_QUOTA when it would take
- * the user over quota (see store_quota_get for since when). */
+ * the user over quota (see store_quota_get for since when): in its own
+ * transaction the refusal time is recorded (over_since); inside an
+ * explicit one it is recorded only if that commits.  A delivery that
+ * fits clears over_since.  Delivering one spool twice to the same user
+ * (two addresses of one user) stores two messages sharing one file. */
 int store_deliver(struct store *s, struct store_spool *sp,
     const char *mailbox, unsigned flags, const char *keywords,
     time_t internaldate, uint32_t *uid, struct str *err);
@@ -226,7 +259,9 @@ int store_deliver(struct store *s, struct store_spool *sp,
 
 /* store_quota_get - usage and limit (0: unlimited) in octets, message
  * count, and since when the user has been refused for quota (0: not
- * over). */
+ * over).  Any output pointer may be NULL.  Usage counts every message in
+ * every mailbox (copies too), not the expunge log.
+ * store_quota_set - the new limit; 0: unlimited. */
 int store_quota_get(struct store *s, uint64_t *used, uint64_t *limit,
     uint64_t *messages, time_t *over_since, struct str *err);
 int store_quota_set(struct store *s, uint64_t limit, struct str *err);
@@ -235,7 +270,8 @@ int store_quota_set(struct store *s, uint64_t limit, struct str *err);
 
 /* store_dup_seen - whether key (e.g. the Message-ID) was recorded within
  * window seconds; records it (with now) when it was not.  Entries older
- * than window are dropped along the way. */
+ * than window are dropped along the way.  A write: run it in the same
+ * explicit transaction as the store_deliver it guards. */
 int store_dup_seen(struct store *s, const char *key, time_t window,
     bool *seen, struct str *err);
 
@@ -247,13 +283,36 @@ int store_dup_seen(struct store *s, const char *key, time_t window,
 int store_undelete(struct store *s, time_t since, size_t *n,
     struct str *err);
 /* store_expire - purge expunge log entries older than before, unlinking
- * their files; the count into *n. */
+ * their files once no record refers to them; the count into *n.  Also
+ * unlinks message files no record refers to that are over a day old
+ * (left by a crash between link and commit). */
 int store_expire(struct store *s, time_t before, size_t *n,
+    struct str *err);
+/* store_expunge_horizon - the highest expunge modseq store_expire has
+ * purged from the log (0: none yet): store_expunged_since is complete
+ * only for a modseq at or above it; a session that knew the mailbox
+ * only as of an older modseq must compare its UIDs with the mailbox
+ * instead. */
+int store_expunge_horizon(struct store *s, uint64_t *modseq,
+    struct str *err);
+/* store_spool_clean - remove spool files in store_dir/tmp last written
+ * before before (left by crashed writers); the count into *n. */
+int store_spool_clean(const char *store_dir, time_t before, size_t *n,
+    struct str *err);
+
+/* store_check - verify the user's store: every message and expunge log
+ * record's file exists with the recorded size, mailbox counters, quota
+ * usage and file reference counts agree with the records.  The number
+ * of problems into *problems, one line each appended to report (may be
+ * NULL); STORE_OK when the check could run. */
+int store_check(struct store *s, size_t *problems, struct str *report,
     struct str *err);
 
 /* ---- change notification ----
  * store_notify_open - an fd (inotify) that becomes readable within
- * milliseconds after any committed change to this user's store; after
+ * milliseconds after any committed change to this user's store that
+ * sessions can see (messages, flags, mailboxes; not duplicate records
+ * or quota bookkeeping alone); after
  * it polls readable, store_notify_drain() it and look for changes
  * (modseq, uidnext, expunge log).  Close it with close(2). */
 int store_notify_open(struct store *s, struct str *err);
