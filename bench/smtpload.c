@@ -2,13 +2,17 @@
  * smtpload - an SMTP load generator for the benchmarks in bench/.
  *
  *   smtpload [-n messages] [-c sessions] [-s size] [-m per-connection]
- *            [-f sender] [-t recipient] HOST:PORT
+ *            [-f sender] [-t recipient] [-r count] HOST:PORT
  *
  * Sends n messages of about `size` bytes over c concurrent sessions (one
  * process each), m messages per connection, and prints the accepted
  * messages per second and the latency from MAIL to the final 250 at the
  * 50th, 90th and 99th percentiles.  Refused or failed messages are
  * counted, not retried.
+ *
+ * With -r count, the recipient is a pattern whose first "%d" is replaced
+ * by 1..count, round-robin over all messages (-t user%d@bench.test -r 50
+ * spreads the load over user1..user50); no other '%' is interpreted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,9 +30,25 @@
 #include "str.h"
 
 struct opts {
-	long n, c, size, per_conn;
+	long n, c, size, per_conn, nrcpt;
 	const char *from, *to, *host, *port;
 };
+
+/* rcpt_for - the recipient of message number k (0-based, overall). */
+static void
+rcpt_for(const struct opts *o, long k, struct str *out)
+{
+	const char *pct = o->nrcpt > 0 ? strstr(o->to, "%d") : NULL;
+
+	str_clear(out);
+	if (pct == NULL) {
+		str_cats(out, o->to);
+		return;
+	}
+	str_catb(out, o->to, (size_t)(pct - o->to));
+	str_catf(out, "%ld", k % o->nrcpt + 1);
+	str_cats(out, pct + 2);
+}
 
 static int
 dial(const struct opts *o)
@@ -70,12 +90,14 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* session - send count messages; write one latency (µs) per accepted
- * message to out, -1 per failure. */
+/* session - send count messages, the k-th of them message number
+ * first + k * o->c overall; write one latency (µs) per accepted message
+ * to out, -1 per failure. */
 static void
-session(const struct opts *o, long count, const struct str *body, int out)
+session(const struct opts *o, long first, long count, const struct str *body,
+    int out)
 {
-	struct str line = STR_INIT;
+	struct str line = STR_INIT, to = STR_INIT;
 	struct buf b;
 	long i = 0;
 	int fd = -1;
@@ -106,7 +128,8 @@ session(const struct opts *o, long count, const struct str *body, int out)
 		t0 = now_us();
 		buf_printf(&b, "MAIL FROM:<%s>\r\n", o->from);
 		ok = reply(&b, &line) == 250;
-		buf_printf(&b, "RCPT TO:<%s>\r\n", o->to);
+		rcpt_for(o, first + i * o->c, &to);
+		buf_printf(&b, "RCPT TO:<%s>\r\n", to.s);
 		ok = reply(&b, &line) == 250 && ok;
 		buf_puts(&b, "DATA\r\n");
 		if (reply(&b, &line) != 354) {
@@ -133,6 +156,7 @@ drop:
 		fd = -1;
 	}
 	str_free(&line);
+	str_free(&to);
 }
 
 static int
@@ -146,7 +170,7 @@ cmp(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { 1000, 8, 4096, 100, "load@example.com",
+	struct opts o = { 1000, 8, 4096, 100, 0, "load@example.com",
 		"user@localhost", NULL, NULL };
 	struct str body = STR_INIT;
 	int64_t *lat, t0, secs, v;
@@ -154,7 +178,7 @@ main(int argc, char **argv)
 	int p[2], c;
 	char *colon;
 
-	while ((c = getopt(argc, argv, "n:c:s:m:f:t:")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:s:m:f:t:r:")) != -1) {
 		switch (c) {
 		case 'n': o.n = atol(optarg); break;
 		case 'c': o.c = atol(optarg); break;
@@ -162,17 +186,23 @@ main(int argc, char **argv)
 		case 'm': o.per_conn = atol(optarg); break;
 		case 'f': o.from = optarg; break;
 		case 't': o.to = optarg; break;
+		case 'r': o.nrcpt = atol(optarg); break;
 		default: goto usage;
 		}
 	}
 	if (optind + 1 != argc || o.n < 1 || o.c < 1 || o.per_conn < 1 ||
+	    o.nrcpt < 0 || (o.nrcpt > 0 && strstr(o.to, "%d") == NULL) ||
 	    (colon = strrchr(argv[optind], ':')) == NULL)
 		goto usage;
 	*colon = '\0';
 	o.host = argv[optind];
 	o.port = colon + 1;
-	str_catf(&body, "From: <%s>\r\nTo: <%s>\r\nSubject: load\r\n\r\n",
-	    o.from, o.to);
+	str_catf(&body, "From: <%s>\r\n", o.from);
+	if (o.nrcpt > 0)
+		str_cats(&body, "To: undisclosed-recipients:;\r\n");
+	else
+		str_catf(&body, "To: <%s>\r\n", o.to);
+	str_cats(&body, "Subject: load\r\n\r\n");
 	while ((long)body.len < o.size)
 		str_cats(&body, "The quick brown fox jumps over the lazy dog "
 		    "0123456789 abcdefghijklmnopqrstuvwxyz.\r\n");
@@ -184,7 +214,7 @@ main(int argc, char **argv)
 
 		if (fork() == 0) {
 			close(p[0]);
-			session(&o, share, &body, p[1]);
+			session(&o, i, share, &body, p[1]);
 			_exit(0);
 		}
 	}
@@ -209,6 +239,7 @@ main(int argc, char **argv)
 	return okn == o.n ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: smtpload [-n messages] [-c sessions] "
-	    "[-s size] [-m per-connection] [-f from] [-t to] HOST:PORT\n");
+	    "[-s size] [-m per-connection] [-f from] [-t to] [-r count] "
+	    "HOST:PORT\n");
 	return 100;
 }

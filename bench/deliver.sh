@@ -1,0 +1,197 @@
+#!/bin/sh
+# deliver.sh - end-to-end durable delivery: SMTP in until every message
+# is committed in its mailbox, roost against Postfix + Dovecot LMTP from
+# Debian, side by side on this machine, same load, same run.
+#
+#   sh bench/deliver.sh [messages] [sessions] [size] [mailboxes]
+#
+# Defaults: 5000 messages of 4096 bytes over 20 sessions, spread
+# round-robin over user1..user50@bench.test.  Needs root: it installs
+# postfix, dovecot-core and dovecot-lmtpd when missing and runs private
+# instances of them (and an embedded roost) under $BENCH_DIR.
+#
+# Postfix hands bench.test to Dovecot's LMTP over a Unix socket
+# (virtual_transport = lmtp:unix:...); Dovecot stores maildir with
+# mail_fsync = always.  A message counts as delivered when its file is in
+# a maildir's new/ or cur/ (Dovecot renames it there after fsync), or in
+# roost's store (a msg/ file, confirmed by the store index at the end).
+# Printed per system: accepted msg/s (the SMTP phase, smtpload's rate)
+# and end-to-end msg/s (from the first MAIL to the last message
+# committed, polled every 0.1 s), then the ratio of end-to-end rates.
+#
+# ONLY=postfix or ONLY=roost runs one side.
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+N=${1:-5000} C=${2:-20} S=${3:-4096} U=${4:-50}
+W=${BENCH_DIR:-/tmp/roost-bench-deliver}
+PF_PORT=${PF_PORT:-12625} ROOST_BASE=${ROOST_BASE:-31000}
+WARM=${WARM:-200} LIMIT=${LIMIT:-900} ONLY=${ONLY:-}
+MAILUSER=roost-bench-mail
+
+bench_need_root
+bench_install postfix dovecot-core dovecot-lmtpd
+bench_build
+
+stop_all() {
+	bench_postfix_stop "$W/pf"
+	[ ! -f "$W/dc/dovecot.conf" ] ||
+	    dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	"$BIN"/roostctl -d "$W/roost" stop >/dev/null 2>&1 || true
+}
+# A previous run's instances must be gone before their files are.
+stop_all
+rm -rf "$W"
+mkdir -p "$W"
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+# count_dovecot / count_roost - messages committed so far.
+count_dovecot() {
+	find "$W/dc/mail" \( -path '*/new/*' -o -path '*/cur/*' \) -type f \
+	    2>/dev/null | wc -l
+}
+count_roost() {
+	find "$W/roost/store/u" -path '*/msg/*' -type f 2>/dev/null | wc -l
+}
+
+# wait_count COUNTER TARGET - poll until COUNTER reaches TARGET; fails
+# after LIMIT seconds.
+wait_count() {
+	t_end=$(awk -v t="$(bench_now)" -v l="$LIMIT" \
+	    'BEGIN { printf "%.3f", t + l }')
+	while [ "$($1)" -lt "$2" ]; do
+		if awk -v n="$(bench_now)" -v e="$t_end" 'BEGIN { exit !(n > e) }'
+		then
+			echo "deliver.sh: $1: $($1) of $2 after ${LIMIT}s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# field NAME LINE - the value after NAME in an smtpload result line.
+field() {
+	echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k)
+	    print $(i + 1) + 0 }'
+}
+
+# measure NAME PORT COUNTER - warm up, then load and wait for delivery;
+# sets RESULT to "accepted_rate e2e_rate seconds" and prints a line.
+measure() {
+	load() { "$LOADGEN" -n "$1" -c "$C" -s "$S" \
+	    -t 'user%d@bench.test' -r "$U" "127.0.0.1:$2"; }
+	base=$($3)
+	w=$(load "$WARM" "$2") || true
+	w=$(field accepted "$w")
+	wait_count "$3" $((base + ${w:-0})) || return 1
+	base=$($3)
+	t0=$(bench_now)
+	out=$(load "$N" "$2") || true
+	acc=$(field accepted "$out")
+	acc=${acc:-0}
+	wait_count "$3" $((base + acc)) || return 1
+	t1=$(bench_now)
+	RESULT=$(awk -v a="$acc" -v t0="$t0" -v t1="$t1" -v r="$(field rate \
+	    "$out")" 'BEGIN { printf "%.1f %.1f %.3f", r, a / (t1 - t0),
+	    t1 - t0 }')
+	# shellcheck disable=SC2086 # split RESULT into its three figures
+	set -- "$1" $RESULT "$acc"
+	echo "$1: $5 of $N accepted at $2 msg/s; all delivered after" \
+	    "$4 s: $3 msg/s end-to-end ($out)"
+}
+
+# Other work on the machine moves the figures: say how busy it was.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+pf_rate=
+if [ "$ONLY" != roost ]; then
+	id "$MAILUSER" >/dev/null 2>&1 || useradd --system --user-group \
+	    --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$MAILUSER"
+	uid=$(id -u "$MAILUSER") gid=$(id -g "$MAILUSER")
+	mkdir -p "$W/dc/mail"
+	chown "$MAILUSER:$MAILUSER" "$W/dc/mail"
+	i=1
+	while [ "$i" -le "$U" ]; do
+		echo "user$i@bench.test::$uid:$gid::$W/dc/mail/user$i::"
+		i=$((i + 1))
+	done >"$W/dc/users"
+	cat >"$W/dc/dovecot.conf" <<CF
+# A private Dovecot: LMTP only, on a socket under base_dir.
+base_dir = $W/dc/run
+state_dir = $W/dc/state
+log_path = $W/dc/dovecot.log
+protocols = lmtp
+ssl = no
+first_valid_uid = $uid
+mail_location = maildir:$W/dc/mail/%n
+mail_fsync = always
+lmtp_save_to_detail_mailbox = no
+passdb {
+  driver = passwd-file
+  args = $W/dc/users
+}
+userdb {
+  driver = passwd-file
+  args = $W/dc/users
+}
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+CF
+	mkdir -p "$W/dc/state"
+	dovecot -c "$W/dc/dovecot.conf"
+	bench_postfix_setup "$W/pf" "$PF_PORT" <<CF
+smtpd_recipient_restrictions = permit_mynetworks, reject
+virtual_mailbox_domains = bench.test
+virtual_transport = lmtp:unix:$W/dc/run/lmtp
+CF
+	bench_postfix_start "$W/pf"
+	sleep 1
+	name="postfix $(postconf -d mail_version | cut -d' ' -f3) + dovecot"
+	measure "$name $(dovecot --version | cut -d' ' -f1)" "$PF_PORT" \
+	    count_dovecot
+	pf_rate=${RESULT#* }
+	pf_rate=${pf_rate% *}
+	bench_postfix_stop "$W/pf"
+	dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+fi
+
+ro_rate=
+if [ "$ONLY" != postfix ]; then
+	R="$BIN/roostctl -d $W/roost"
+	$R --port-base "$ROOST_BASE" start >/dev/null
+	$R domain add bench.test >/dev/null
+	i=1
+	while [ "$i" -le "$U" ]; do
+		echo "bench-password-$i" |
+		    $R user add "user$i@bench.test" --password-stdin >/dev/null
+		i=$((i + 1))
+	done
+	measure roost "$((ROOST_BASE + 25))" count_roost
+	ro_rate=${RESULT#* }
+	ro_rate=${ro_rate% *}
+	# The files are linked before the index commits: check the index.
+	if $R mailbox list user1@bench.test >/dev/null 2>&1; then
+		i=1 total=0
+		while [ "$i" -le "$U" ]; do
+			# NAME, special-use, messages, unseen, ... (tabs)
+			n=$($R mailbox list "user$i@bench.test" |
+			    awk -F '\t' '$1 == "INBOX" { print $3 }')
+			total=$((total + ${n:-0}))
+			i=$((i + 1))
+		done
+		echo "roost: the store index holds $total messages in the" \
+		    "INBOXes (files: $(count_roost))"
+	else
+		echo "roost: index check skipped (no roostctl mailbox list)"
+	fi
+fi
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$pf_rate" ] && [ -n "$ro_rate" ]; then
+	awk -v p="$pf_rate" -v r="$ro_rate" 'BEGIN { if (p > 0)
+	    printf "ratio roost/(postfix+dovecot), end-to-end: %.2f\n", r / p }'
+fi
