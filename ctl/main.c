@@ -41,7 +41,7 @@ usage(int code)
 	    "                     manage virtual domains\n"
 	    "  queue [list|show|hold|release|requeue|delete|flush] [ID...]\n"
 	    "                     inspect and manage the mail queue\n"
-	    "  mailbox list|show|fetch USER ...\n"
+	    "  mailbox list|show|fetch|check USER ...\n"
 	    "                     look into a user's mailboxes\n"
 	    "  expire [--older-than TIME]\n"
 	    "                     purge expunged messages past retention\n"
@@ -191,20 +191,15 @@ main(int argc, char **argv)
 	/* Process-lifetime state: static, so it stays reachable. */
 	static struct ctl c;
 	static struct str dir;
-	char *args[16], *end;
+	char **args = NULL, *end;
 	const char *conf = NULL;
 	int nargs = 0, i;
 
 	memset(&c, 0, sizeof c);
 	c.port_base = -1;
 	log_init("roostctl");
-	for (i = 1; i < argc; i++) {
-		/* Options end at the command: the rest are its own. */
-		if (nargs > 0) {
-			if (nargs >= 16)
-				usage(100);
-			args[nargs++] = argv[i];
-		} else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
+	for (i = 1; i < argc && args == NULL; i++) {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc)
 			c.embed_dir = argv[++i];
 		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			conf = argv[++i];
@@ -218,10 +213,11 @@ main(int argc, char **argv)
 			usage(0);
 		else if (argv[i][0] == '-')
 			usage(100);
-		else if (nargs < 16)
-			args[nargs++] = argv[i];
-		else
-			usage(100);
+		else {
+			/* Options end at the command: the rest are its own. */
+			args = argv + i;
+			nargs = argc - i;
+		}
 	}
 	if (nargs == 0)
 		usage(100);

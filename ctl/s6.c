@@ -154,12 +154,22 @@ ctl_svscan_start(struct ctl *c)
 {
 	struct str path = STR_INIT, logf = STR_INIT, pidtext = STR_INIT;
 	pid_t pid;
-	int rc;
+	int rc, execed[2];
+	char byte;
 
 	str_copyf(&logf, "%s/s6-svscan.log", c->logdir.s);
+	/* The pipe closes when the child execs (or dies): until then its
+	 * process is still called roostctl, and ctl_svscan_pid() would take
+	 * it for a dead s6-svscan. */
+	if (pipe2(execed, O_CLOEXEC) < 0) {
+		fprintf(stderr, "roostctl: pipe: %s\n", strerror(errno));
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "roostctl: fork: %s\n", strerror(errno));
+		close(execed[0]);
+		close(execed[1]);
 		return -1;
 	}
 	if (pid == 0) {
@@ -172,12 +182,19 @@ ctl_svscan_start(struct ctl *c)
 		dup2(null, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		closefrom(3);
+		/* Keep the write end, close-on-exec, past closefrom. */
+		if (execed[1] != 3 && dup3(execed[1], 3, O_CLOEXEC) < 0)
+			_exit(111);
+		closefrom(4);
 		execlp("s6-svscan", "s6-svscan", c->scandir.s, (char *)NULL);
 		fprintf(stderr, "roostctl: cannot run s6-svscan: %s\n",
 		    strerror(errno));
 		_exit(111);
 	}
+	close(execed[1]);
+	while (read(execed[0], &byte, 1) < 0 && errno == EINTR)
+		;
+	close(execed[0]);
 	pidfile(&path);
 	str_copyf(&pidtext, "%ld\n", (long)pid);
 	rc = ctl_write_file(path.s, pidtext.s, 0644);

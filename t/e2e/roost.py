@@ -105,6 +105,14 @@ class Roost:
                 result[line.split()[0]] = None
         return result
 
+    def service(self, name, up):
+        """Bring one service down (s6-svc -d, waiting until it is gone)
+        or up again (waiting until it is ready)."""
+        d = self.path("run", "service", name)
+        subprocess.run(["s6-svc", "-u" if up else "-d", d], check=True)
+        subprocess.run(["s6-svwait", "-t", "30000", "-U" if up else "-D",
+                        d], check=True, timeout=40)
+
     # -- where things are ---------------------------------------------------
     def port(self, name):
         return PORTS[name] - 10000 + self.port_base

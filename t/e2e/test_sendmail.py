@@ -47,6 +47,15 @@ def entries(r):
     return found
 
 
+@pytest.fixture(autouse=True, scope="module")
+def queue_stays(roost):
+    """These tests read the entries sendmail queues: keep qmgr from
+    delivering them meanwhile."""
+    roost.service("qmgr", False)
+    yield
+    roost.service("qmgr", True)
+
+
 def queued(r, *args, stdin=MSG, **kw):
     """Submit; return (result, {new ID: path})."""
     before = entries(r)
@@ -185,8 +194,10 @@ def test_roost_conf_from_environment(roost):
 
 
 def test_mailq_lists_message(roost):
-    p, new = queued(roost, "-f", "lister@localhost", "q1@localhost",
-                    "q2@localhost")
+    # Remote recipients wait in the queue for the outbound client, so
+    # the entry is still there when mailq looks.
+    p, new = queued(roost, "-f", "lister@localhost", "q1@remote.example",
+                    "q2@remote.example")
     assert p.returncode == 0, p.stderr
     qid = list(new)[0]
     for args, name in ((["-bp"], "sendmail"), ([], "mailq")):
@@ -196,11 +207,13 @@ def test_mailq_lists_message(roost):
         assert out.startswith("-Queue ID- ")
         block = [b for b in out.split("\n\n") if qid in b]
         assert len(block) == 1, out
-        lines = block[0].strip("\n").splitlines()
+        lines = [l for l in block[0].strip("\n").splitlines()
+                 if not l.startswith("-Queue ID-")]
         assert re.match(r"%s[ *!]\s+\d+ \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d"
                         r"\s+lister@localhost$" % qid, lines[0]), lines[0]
-        assert [l.strip() for l in lines[1:]] == ["q1@localhost",
-                                                 "q2@localhost"]
+        assert [l.strip() for l in lines[1:]
+                if not l.strip().startswith("(")] == ["q1@remote.example",
+                                                      "q2@remote.example"]
         assert re.search(r"^-- \d+ Kbytes in \d+ Requests?\.$", out, re.M)
 
 
@@ -268,13 +281,15 @@ def test_mailq_format_of_written_entry(roost):
 
 
 def test_newaliases_exits_0(roost):
+    # The alias file itself is tested in test_users.py.
     for args, name in (([], "newaliases"), (["-bi"], "sendmail")):
         p = sendmail("-C", roost.conf, *args, name=name)
         assert p.returncode == 0, p.stderr
-        assert b"nothing to do" in p.stdout
+        assert b"newaliases: 1 alias in " in p.stdout
 
 
 def test_flush_triggers_qmgr(roost):
+    roost.service("qmgr", True)
     p = sendmail("-C", roost.conf, "-q")
     assert p.returncode == 0, p.stderr
     wait_for(lambda: "trigger incoming" in roost.log("qmgr"), 10)
