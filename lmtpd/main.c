@@ -7,7 +7,7 @@
 #include "lmtpd.h"
 
 static const struct daemon_endpoint endpoints[] = {
-	{ "lmtpd_listen", "lmtp" },
+    {"lmtpd_listen", "lmtp"},
 };
 
 int
@@ -16,5 +16,8 @@ main(int argc, char **argv)
 	struct daemon d;
 
 	daemon_start(&d, "lmtpd", argc, argv);
+	/* like Dovecot's lmtp socket: qmgr and a local Postfix both deliver
+	 * here, and delivering is all a client can do */
+	daemon_unix_mode(0666);
 	daemon_serve(&d, "lmtpd", endpoints, 1, "lmtpd_user", lmtpd_session);
 }

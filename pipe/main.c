@@ -1,27 +1,39 @@
 /*
  * pipe - runs the deliveries aliases ask for that need a process or
  * another account: |command and /file (protocol: lib/pipeproto.h).
+ *
+ * Unlike the other daemons it keeps root when started as root: each
+ * delivery's child becomes the account the alias belongs to (never
+ * root).  The socket is open to all (0666) because the peer check
+ * (SO_PEERCRED: root, pipe's own uid or qmgr_user) decides, as the
+ * file mode alone cannot name two accounts.
  */
-#include <unistd.h>
+#include <sys/types.h>
 
+#include "cfg.h"
 #include "daemon.h"
-
-static void
-serve(int fd, const struct server_listener *l, void *ctx)
-{
-	(void)l, (void)ctx;
-	close(fd);
-}
+#include "log.h"
+#include "pipe.h"
+#include "priv.h"
 
 static const struct daemon_endpoint endpoints[] = {
-	{ "pipe_listen", "pipe" },
+    {"pipe_listen", "pipe"},
 };
 
 int
 main(int argc, char **argv)
 {
+	struct str err = STR_INIT;
 	struct daemon d;
+	gid_t gid;
 
 	daemon_start(&d, "pipe", argc, argv);
-	daemon_serve(&d, "pipe", endpoints, 1, "qmgr_user", serve);
+	if (priv_lookup(cfg_str("qmgr_user"), &pipe_qmgr_uid, &gid, &err) < 0) {
+		log_warn("qmgr_user: %s; only root and my own uid are served",
+		    err.s);
+		pipe_qmgr_uid = (uid_t)-1;
+	}
+	str_free(&err);
+	daemon_unix_mode(0666);
+	daemon_serve(&d, "pipe", endpoints, 1, NULL, pipe_session);
 }

@@ -28,21 +28,21 @@
 /* The request's content may exceed message_size_limit by this much:
  * qmgr's Delivered-To and similar additions. */
 #define PIPE_SIZE_SLACK 65536
-#define PIPE_TEXT_MAX 200	/* octets of command output in a reason */
-#define PIPE_IDLE_TIMEOUT 300	/* seconds between requests */
+#define PIPE_TEXT_MAX 200 /* octets of command output in a reason */
+#define PIPE_IDLE_TIMEOUT 300 /* seconds between requests */
 
 enum pipe_kind { PIPE_COMMAND, PIPE_FILE };
 enum pipe_status { PIPE_OK, PIPE_DEFER, PIPE_BOUNCE };
 
 struct pipe_req {
 	enum pipe_kind kind;
-	const char *target;	/* pointers into the attrs parsed */
+	const char *target; /* pointers into the attrs parsed */
 	uid_t uid;
 	gid_t gid;
 	const char *sender;
 	const char *recipient;
-	const char *alias;	/* "" when absent */
-	const char *queue_id;	/* "" when absent */
+	const char *alias; /* "" when absent */
+	const char *queue_id; /* "" when absent */
 	unsigned long long size;
 };
 

@@ -10,8 +10,15 @@
 #include "pipe.h"
 
 static const char *const known[] = {
-	"kind", "target", "uid", "gid", "sender", "recipient", "alias",
-	"queue_id", "size",
+    "kind",
+    "target",
+    "uid",
+    "gid",
+    "sender",
+    "recipient",
+    "alias",
+    "queue_id",
+    "size",
 };
 
 /* number - a decimal in [0, max] with nothing around it. */
@@ -34,8 +41,8 @@ static const char *
 once(const struct attrs *a, const char *name, struct str *err)
 {
 	if (attr_count(a, name) != 1) {
-		str_copyf(err, "%s: %s", name, attr_count(a, name) ?
-		    "given more than once" : "missing");
+		str_copyf(err, "%s: %s", name,
+		    attr_count(a, name) ? "given more than once" : "missing");
 		return NULL;
 	}
 	return attr_get(a, name);
@@ -58,10 +65,12 @@ pipe_req_parse(const struct attrs *a, unsigned long long max_size,
 			str_copyf(err, "unknown attribute %s", a->v[i].name);
 			return -1;
 		}
-		/* values are text: a NUL inside would cut what we check */
-		if (memchr(a->v[i].value.s ? a->v[i].value.s : "", '\0',
-		    a->v[i].value.len) != NULL) {
-			str_copyf(err, "%s: NUL in value", a->v[i].name);
+		/* values are one line of text: a NUL would cut what we
+		 * check, a line end would forge headers and mbox lines */
+		if (strlen(str_cstr(&a->v[i].value)) != a->v[i].value.len ||
+		    strpbrk(str_cstr(&a->v[i].value), "\r\n") != NULL) {
+			str_copyf(
+			    err, "%s: NUL or line end in value", a->v[i].name);
 			return -1;
 		}
 	}
@@ -101,13 +110,13 @@ pipe_req_parse(const struct attrs *a, unsigned long long max_size,
 		return -1;
 	}
 	if (r->size > max_size) {
-		str_copyf(err, "size: %llu over the limit %llu", r->size,
-		    max_size);
+		str_copyf(
+		    err, "size: %llu over the limit %llu", r->size, max_size);
 		return -1;
 	}
 	r->alias = attr_count(a, "alias") == 1 ? attr_get(a, "alias") : "";
-	r->queue_id = attr_count(a, "queue_id") == 1 ?
-	    attr_get(a, "queue_id") : "";
+	r->queue_id =
+	    attr_count(a, "queue_id") == 1 ? attr_get(a, "queue_id") : "";
 	if (attr_count(a, "alias") > 1 || attr_count(a, "queue_id") > 1) {
 		str_copys(err, "alias or queue_id given more than once");
 		return -1;
