@@ -7,7 +7,8 @@
  * old one, and a reader that still has the old file mapped keeps a
  * consistent (if stale) view until its next lookup notices the new
  * inode.  The old inode cannot be reused while it is mapped, so
- * comparing st_dev/st_ino is enough to detect a rebuild.
+ * comparing st_dev/st_ino is enough to detect a rebuild; size and mtime
+ * are compared too, to survive an operator's cp over the file.
  *
  * A build collects its entries in memory (as a log of puts and deletes,
  * sorted once at commit) and writes them in one transaction into
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -32,6 +34,8 @@ struct table {
 	MDB_dbi dbi;
 	dev_t dev;
 	ino_t ino;
+	off_t size;		/* an in-place change (which no roost */
+	struct timespec mtime;	/* tool makes) also means reopening */
 };
 
 struct table *
@@ -79,7 +83,9 @@ refresh(struct table *t, struct str *err)
 		str_copyf(err, "%s: %s", t->path, strerror(errno));
 		return -1;
 	}
-	if (t->env != NULL && st.st_dev == t->dev && st.st_ino == t->ino)
+	if (t->env != NULL && st.st_dev == t->dev && st.st_ino == t->ino &&
+	    st.st_size == t->size && st.st_mtim.tv_sec == t->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == t->mtime.tv_nsec)
 		return 1;
 	drop_env(t);
 	if ((rc = mdb_env_create(&t->env)) == 0 &&
@@ -102,6 +108,8 @@ refresh(struct table *t, struct str *err)
 		if (mdb_env_get_fd(t->env, &fd) == 0 && fstat(fd, &st) == 0) {
 			t->dev = st.st_dev;
 			t->ino = st.st_ino;
+			t->size = st.st_size;
+			t->mtime = st.st_mtim;
 		}
 	}
 	return 1;
@@ -379,7 +387,8 @@ table_build_commit(struct table_build **bp, mode_t mode, uid_t uid,
 	size_t bytes = 0, mapsize;
 	int rc, fd;
 
-	qsort(b->ops, b->n, sizeof *b->ops, op_cmp);
+	if (b->n > 0)
+		qsort(b->ops, b->n, sizeof *b->ops, op_cmp);
 	for (size_t i = 0; i < b->n; i++)
 		bytes = size_add(bytes, size_add(strlen(b->ops[i].key),
 		    b->ops[i].val ? strlen(b->ops[i].val) : 0) + 64);

@@ -37,6 +37,9 @@ sendmail_fatal(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* sendmail_newaliases.c (XXX belongs in sendmail.h) */
+int sendmail_newaliases(void);
+
 /* Out of memory is the environment's fault: the caller may retry. */
 static void
 die_hook(void)
@@ -132,13 +135,6 @@ main(int argc, char **argv)
 	if (o.verbose)
 		log_set_level(LOG_DEBUG);
 
-	if (o.mode == SENDMAIL_NEWALIASES) {
-		/* XXX The delivery work compiles the alias table; until
-		 * then there is nothing to rebuild. */
-		printf("newaliases: aliases are not used yet; nothing to do\n");
-		sendmail_opts_free(&o);
-		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
-	}
 	if (o.mode == SENDMAIL_DELIVER && o.nrcpt == 0 &&
 	    !o.rcpt_from_headers)
 		sendmail_fatal(EX_USAGE, "no recipients specified (give "
@@ -160,6 +156,9 @@ main(int argc, char **argv)
 		break;
 	case SENDMAIL_SMTP:
 		rc = smtp(&o, conf);
+		break;
+	case SENDMAIL_NEWALIASES:
+		rc = sendmail_newaliases();
 		break;
 	default:
 		rc = sendmail_submit(&o);

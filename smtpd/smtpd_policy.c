@@ -4,8 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
 #include "cfg.h"
+#include "log.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 bool
@@ -14,42 +15,45 @@ smtpd_policy_relay(const struct smtpd *st)
 	return cidr_match(&st->mynetworks, st->ss.peer.s);
 }
 
-/* in_list - whether name is one of the blank/comma separated words of
- * list, ignoring case (domain names are case-insensitive). */
-static bool
-in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (;;) {
-		size_t k;
-
-		list += strspn(list, " \t,");
-		if (*list == '\0')
-			return false;
-		k = strcspn(list, " \t,");
-		if (k == n && strncasecmp(list, name, n) == 0)
-			return true;
-		list += k;
-	}
-}
+/* The resolver of this worker process, opened at its first recipient:
+ * after the fork, so no LMDB handle is shared between processes.  Its
+ * tables notice rebuilt files by themselves. */
+static struct resolver *resolver;
 
 int
 smtpd_policy_rcpt(const struct smtpd *st, const char *rcpt,
     struct str *reply)
 {
-	const char *dom = addr_domain(rcpt);
+	struct str why = STR_INIT;
+	int rc;
 
-	/* RFC 5321 4.5.1: <postmaster> without a domain is always ours. */
-	if (strchr(rcpt, '@') == NULL ||
-	    strcasecmp(dom, st->host) == 0 ||
-	    in_list(cfg_str("mydestination"), dom)) {
-		/* XXX The delivery work looks the user up here and refuses
-		 * unknown ones with 550 5.1.1. */
-		return 0;
+	if (resolver == NULL)
+		resolver = resolver_open();
+	rc = resolve_verify(resolver, rcpt, &why);
+	/* RFC 5321 4.5.1: <postmaster> without a domain is always taken. */
+	if (rc == RESOLVE_UNKNOWN && strcasecmp(rcpt, "postmaster") == 0)
+		rc = RESOLVE_OK;
+	switch (rc) {
+	case RESOLVE_OK:
+		break;
+	case RESOLVE_UNKNOWN:
+		str_copyf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown", rcpt);
+		break;
+	case RESOLVE_REMOTE:
+		if (st->relay_ok) {
+			rc = RESOLVE_OK;
+			break;
+		}
+		str_copyf(reply, "554 5.7.1 <%s>: Relay access denied", rcpt);
+		break;
+	default:
+		log_warn("recipient lookup failed for <%s>: %s", rcpt,
+		    str_cstr(&why));
+		str_copyf(reply, "451 4.3.0 <%s>: Temporary lookup failure",
+		    rcpt);
+		break;
 	}
-	if (st->relay_ok)
-		return 0;
-	str_copyf(reply, "554 5.7.1 <%s>: Relay access denied", rcpt);
-	return -1;
+	str_free(&why);
+	return rc == RESOLVE_OK ? 0 : -1;
 }

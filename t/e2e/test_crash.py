@@ -22,7 +22,7 @@ def send_all(roost, todo, acked, lock):
             if not todo:
                 return
             n = todo.pop()
-        msg = ("From: load@localhost\r\nTo: u@localhost\r\n"
+        msg = ("From: load@localhost\r\nTo: root@localhost\r\n"
                "Subject: crash %d\r\nX-Marker: m%d\r\n\r\nbody %d\r\n"
                % (n, n, n))
         deadline = time.monotonic() + 60
@@ -32,7 +32,7 @@ def send_all(roost, todo, acked, lock):
                                  timeout=30)
                 s.ehlo("load.example")
                 s.mail("load@localhost")
-                s.rcpt("u@localhost")
+                s.rcpt("root@localhost")
                 code, resp = s.data(msg.encode())
                 if code == 250:
                     qid = re.search(rb"queued as (\w+)", resp).group(1)

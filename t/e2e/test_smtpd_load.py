@@ -9,7 +9,7 @@ LIMIT = 25 * 1024 * 1024        # message_size_limit = 25m
 def message(size):
     """A message of exactly size octets as sent (CRLF line ends, no line
     starting with a dot, so dot-stuffing adds nothing)."""
-    head = b"From: a@localhost\r\nTo: b@localhost\r\nSubject: big\r\n\r\n"
+    head = b"From: a@localhost\r\nTo: root@localhost\r\nSubject: big\r\n\r\n"
     line = b"x" * 998 + b"\r\n"
     body = line * ((size - len(head)) // len(line))
     rest = size - len(head) - len(body)
@@ -25,11 +25,11 @@ def test_25mb_accepted_and_one_more_octet_refused(roost):
     s.ehlo("big.example")
     assert s.esmtp_features["size"] == str(LIMIT)
     s.mail("a@localhost")
-    s.rcpt("b@localhost")
+    s.rcpt("root@localhost")
     code, resp = s.data(message(LIMIT))
     assert code == 250 and b"queued as" in resp
     s.mail("a@localhost")
-    s.rcpt("b@localhost")
+    s.rcpt("root@localhost")
     code, resp = s.data(message(LIMIT + 1))
     assert code == 552 and resp.startswith(b"5.3.4")
     # Announced sizes are checked at MAIL already.
@@ -48,7 +48,7 @@ def test_100_concurrent_sessions(roost):
             s.ehlo("c%d.example" % n)
             start.wait(timeout=60)      # all 100 sessions open at once
             s.mail("a@localhost")
-            s.rcpt("b@localhost")
+            s.rcpt("root@localhost")
             code, resp = s.data(b"Subject: %d\r\n\r\nhello\r\n" % n)
             s.quit()
             r = (code, re.search(rb"queued as (\w+)", resp).group(1))
