@@ -37,9 +37,6 @@ sendmail_fatal(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* sendmail_newaliases.c (XXX belongs in sendmail.h) */
-int sendmail_newaliases(void);
-
 /* Out of memory is the environment's fault: the caller may retry. */
 static void
 die_hook(void)

@@ -97,5 +97,7 @@ int sendmail_socket(const char *key, struct str *out, struct str *err);
 int sendmail_submit(const struct sendmail_opts *o);
 int sendmail_mailq(const struct sendmail_opts *o);
 int sendmail_flush(const struct sendmail_opts *o);
+/* sendmail_newaliases - compile alias_maps and virtual_alias_maps. */
+int sendmail_newaliases(void);
 
 #endif

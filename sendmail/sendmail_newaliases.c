@@ -16,9 +16,6 @@
 #include "log.h"
 #include "sendmail.h"
 
-/* XXX the lead may move this declaration to sendmail.h */
-int sendmail_newaliases(void);
-
 /* one - compile key's file: EX_OK (also when not configured or not
  * there), or EX_CONFIG with the error logged. */
 static int
