@@ -22,3 +22,12 @@ def fresh():
         yield r
     finally:
         r.finish()
+
+
+@pytest.fixture(scope="module")
+def held_queue(roost):
+    """For modules that read the entries they queue: qmgr stays down, so
+    nothing is delivered (and removed) while they look."""
+    roost.service("qmgr", False)
+    yield
+    roost.service("qmgr", True)

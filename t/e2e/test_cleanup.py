@@ -13,6 +13,8 @@ from roost import wait_for
 
 QID = re.compile(r"^[0-9a-hjkmnp-tv-z]{16}$")
 
+pytestmark = pytest.mark.usefixtures("held_queue")
+
 
 def esc(v):
     out = bytearray()

@@ -47,13 +47,7 @@ def entries(r):
     return found
 
 
-@pytest.fixture(autouse=True, scope="module")
-def queue_stays(roost):
-    """These tests read the entries sendmail queues: keep qmgr from
-    delivering them meanwhile."""
-    roost.service("qmgr", False)
-    yield
-    roost.service("qmgr", True)
+pytestmark = pytest.mark.usefixtures("held_queue")
 
 
 def queued(r, *args, stdin=MSG, **kw):
@@ -290,9 +284,12 @@ def test_newaliases_exits_0(roost):
 
 def test_flush_triggers_qmgr(roost):
     roost.service("qmgr", True)
-    p = sendmail("-C", roost.conf, "-q")
-    assert p.returncode == 0, p.stderr
-    wait_for(lambda: "trigger incoming" in roost.log("qmgr"), 10)
+    try:
+        p = sendmail("-C", roost.conf, "-q")
+        assert p.returncode == 0, p.stderr
+        wait_for(lambda: "trigger incoming" in roost.log("qmgr"), 10)
+    finally:
+        roost.service("qmgr", False)
 
 
 def test_flush_without_qmgr_is_unavailable(roost, tmp_path):
