@@ -20,6 +20,7 @@
 #include "queue.h"
 #include "rec.h"
 #include "sock.h"
+#include "trigger.h"
 
 #define DATA_REC_MAX 65536	/* rec.h: chunks of at most 64 KiB */
 #define OUT_FLUSH (256 * 1024)
@@ -211,33 +212,10 @@ cleanup_queue_discard(struct cleanup_msg *m)
 void
 cleanup_trigger(void)
 {
-	struct listen_spec sp[LISTEN_MAX];
-	struct str path = STR_INIT, err = STR_INIT;
-	size_t n, i;
-	int fd;
+	struct str err = STR_INIT;
 
-	if (listen_parse(cfg_str("qmgr_listen"), sp, &n, &err) < 0)
-		n = 0;
-	for (i = 0; i < n; i++) {
-		if (sp[i].kind != LISTEN_UNIX)
-			continue;
-		str_clear(&path);
-		if (sp[i].path[0] != '/')
-			str_catf(&path, "%s/", cfg_str("run_dir"));
-		str_cats(&path, sp[i].path);
-		/* The directory is the record of truth: a lost wake-up
-		 * costs latency, never mail, so give up quickly. */
-		fd = sock_unix_connect(path.s, 100, &err);
-		if (fd < 0) {
-			log_debug("qmgr trigger: %s", err.s);
-			break;
-		}
-		fd_nonblock(fd, true);
-		if (fd_write(fd, "I", 1) != 1)
-			log_debug("qmgr trigger: write: %s", strerror(errno));
-		fd_close(fd);
-		break;
-	}
-	str_free(&path);
+	/* A lost wake-up costs latency, never mail: give up quickly. */
+	if (trigger_qmgr(cfg_str("run_dir"), "I", 100, 0, &err) < 0)
+		log_debug("qmgr trigger: %s", err.s);
 	str_free(&err);
 }

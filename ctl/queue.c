@@ -31,13 +31,7 @@
 #include "listen.h"
 #include "qlist.h"
 #include "rec.h"
-#include "sock.h"
-
-/* Trigger bytes of qmgr (qmgr/qmgr.h; a daemon folder's header is not
- * ours to include). */
-#define TRIGGER_INCOMING_S "I"
-#define TRIGGER_DEFERRED_S "D"
-#define TRIGGER_FLUSH_S "F"
+#include "trigger.h"
 
 #define HEADERS_MAX (1u << 20)	/* what show prints of the header */
 
@@ -56,13 +50,13 @@ static const struct qop qops[] = {
 	 * schedule for them (a deferred scan drops what is gone), so a
 	 * released or requeued entry is seen afresh, with our next=now. */
 	{ "hold", { QUEUE_INCOMING, QUEUE_DEFERRED }, QUEUE_HOLD,
-	  TRIGGER_DEFERRED_S, 0, 1, "held" },
-	{ "release", { QUEUE_HOLD }, QUEUE_DEFERRED, TRIGGER_DEFERRED_S, 1, 0,
+	  TRIGGER_DEFERRED, 0, 1, "held" },
+	{ "release", { QUEUE_HOLD }, QUEUE_DEFERRED, TRIGGER_DEFERRED, 1, 0,
 	  "released" },
 	{ "requeue", { QUEUE_DEFERRED, QUEUE_HOLD }, QUEUE_INCOMING,
-	  TRIGGER_DEFERRED_S TRIGGER_INCOMING_S, 1, 0, "requeued" },
+	  TRIGGER_DEFERRED TRIGGER_INCOMING, 1, 0, "requeued" },
 	{ "delete", { QUEUE_INCOMING, QUEUE_DEFERRED, QUEUE_HOLD,
-	  QUEUE_CORRUPT }, NULL, TRIGGER_DEFERRED_S, 0, -1, "deleted" },
+	  QUEUE_CORRUPT }, NULL, TRIGGER_DEFERRED, 0, -1, "deleted" },
 };
 
 static void
@@ -138,37 +132,12 @@ put_span(uint64_t us)
 static int
 trigger(const char *bytes, struct str *err)
 {
-	struct listen_spec sp[LISTEN_MAX];
-	struct str path = STR_INIT;
-	size_t n = 0, i;
-	int fd, rc;
+	struct str run = STR_INIT;
+	int rc;
 
-	if (listen_parse(cfg_str("qmgr_listen"), sp, &n, err) < 0)
-		return -1;
-	for (i = 0; i < n && sp[i].kind != LISTEN_UNIX; i++)
-		;
-	if (i == n) {
-		str_copys(err, "qmgr_listen has no unix: socket");
-		return -1;
-	}
-	if (sp[i].path[0] != '/') {
-		ctl_abspath("run_dir", &path);
-		str_catc(&path, '/');
-	}
-	str_cats(&path, sp[i].path);
-	for (rc = 0; rc == 0 && *bytes != '\0'; bytes++) {
-		if ((fd = sock_unix_connect(path.s, 2000, err)) < 0) {
-			rc = -1;
-			break;
-		}
-		if (fd_write_all(fd, bytes, 1) < 0) {
-			str_copyf(err, "write %s: %s", path.s,
-			    strerror(errno));
-			rc = -1;
-		}
-		fd_close(fd);
-	}
-	str_free(&path);
+	ctl_abspath("run_dir", &run);
+	rc = trigger_qmgr(run.s, bytes, 2000, 1, err);
+	str_free(&run);
 	return rc;
 }
 
@@ -602,7 +571,7 @@ ctl_cmd_queue(struct ctl *c, int argc, char **argv)
 	} else if (strcmp(cmd, "show") == 0 && argc == 2)
 		rc = cmd_show(queue.s, argv[1]);
 	else if (strcmp(cmd, "flush") == 0 && argc == 1) {
-		if ((rc = trigger(TRIGGER_FLUSH_S, &err) < 0 ? 1 : 0))
+		if ((rc = trigger(TRIGGER_FLUSH, &err) < 0 ? 1 : 0))
 			fprintf(stderr, "roostctl: cannot reach the queue "
 			    "manager: %s\n", err.s);
 		else

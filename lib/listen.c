@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "listen.h"
 
 static int
@@ -139,4 +140,26 @@ listen_format(const struct listen_spec *sp, struct str *out)
 		str_catf(out, "[%s]:%u", sp->host, sp->port);
 	else
 		str_catf(out, "%s:%u", sp->host, sp->port);
+}
+
+int
+listen_unix_path(const char *key, const char *run_dir, struct str *out,
+    struct str *err)
+{
+	struct listen_spec sp[LISTEN_MAX];
+	size_t n, i;
+
+	if (listen_parse(cfg_str(key), sp, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (sp[i].kind != LISTEN_UNIX)
+			continue;
+		str_clear(out);
+		if (sp[i].path[0] != '/')
+			str_catf(out, "%s/", run_dir);
+		str_cats(out, sp[i].path);
+		return 0;
+	}
+	str_copyf(err, "%s has no unix: endpoint", key);
+	return -1;
 }

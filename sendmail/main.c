@@ -60,26 +60,13 @@ sendmail_path(const char *value, struct str *out)
 int
 sendmail_socket(const char *key, struct str *out, struct str *err)
 {
-	struct listen_spec sp[LISTEN_MAX];
 	struct str run = STR_INIT;
-	size_t n, i;
+	int rc;
 
-	if (listen_parse(cfg_str(key), sp, &n, err) < 0)
-		return -1;
-	for (i = 0; i < n && sp[i].kind != LISTEN_UNIX; i++)
-		;
-	if (i == n) {
-		str_copyf(err, "%s has no unix: endpoint", key);
-		return -1;
-	}
-	if (sp[i].path[0] == '/') {
-		str_copys(out, sp[i].path);
-		return 0;
-	}
 	sendmail_path(cfg_str("run_dir"), &run);
-	str_copyf(out, "%s/%s", run.s, sp[i].path);
+	rc = listen_unix_path(key, run.s, out, err);
 	str_free(&run);
-	return 0;
+	return rc;
 }
 
 /* smtp - -bs: smtpd speaks SMTP on our stdin/stdout (smtpd -S). */

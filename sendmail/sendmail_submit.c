@@ -26,6 +26,7 @@
 #include "sendmail.h"
 #include "sock.h"
 #include "submit.h"
+#include "trigger.h"
 
 #define SENDMAIL_CHUNK 65536
 #define SENDMAIL_CONNECT_MS 10000
@@ -133,22 +134,17 @@ sendmail_submit(const struct sendmail_opts *o)
 int
 sendmail_flush(const struct sendmail_opts *o)
 {
-	struct str path = STR_INIT, err = STR_INIT;
-	int fd;
+	struct str run = STR_INIT, err = STR_INIT;
 
 	(void)o;
-	if (sendmail_socket("qmgr_listen", &path, &err) < 0)
-		sendmail_fatal(EX_CONFIG, "qmgr_listen: %s", err.s);
-	if ((fd = sock_unix_connect(path.s, QMGR_CONNECT_MS, &err)) < 0)
+	sendmail_path(cfg_str("run_dir"), &run);
+	/* -q as in Postfix: scan incoming, and everything deferred is due. */
+	if (trigger_qmgr(run.s, TRIGGER_INCOMING TRIGGER_FLUSH,
+	    QMGR_CONNECT_MS, 0, &err) < 0)
 		sendmail_fatal(EX_UNAVAILABLE, "cannot reach the queue "
 		    "manager: %s", err.s);
-	/* 'I' scan incoming, 'D' scan deferred (STYLE 7.8). */
-	if (fd_write_all(fd, "ID", 2) < 0)
-		sendmail_fatal(EX_UNAVAILABLE, "cannot trigger the queue "
-		    "manager: %s", strerror(errno));
-	fd_close(fd);
 	log_debug("queue manager triggered");
-	str_free(&path);
+	str_free(&run);
 	str_free(&err);
 	return EX_OK;
 }

@@ -55,25 +55,12 @@ reply_fail(struct smtpd *st)
 static int
 cleanup_path(struct str *path)
 {
-	struct listen_spec sp[LISTEN_MAX];
 	struct str err = STR_INIT;
-	size_t n = 0, i;
+	int rc = listen_unix_path("cleanup_listen", cfg_str("run_dir"), path,
+	    &err);
 
-	if (listen_parse(cfg_str("cleanup_listen"), sp, &n, &err) < 0) {
-		str_free(&err);
-		return -1;
-	}
 	str_free(&err);
-	for (i = 0; i < n; i++) {
-		if (sp[i].kind != LISTEN_UNIX)
-			continue;
-		str_clear(path);
-		if (sp[i].path[0] != '/')
-			str_catf(path, "%s/", cfg_str("run_dir"));
-		str_cats(path, sp[i].path);
-		return 0;
-	}
-	return -1;
+	return rc;
 }
 
 static const char *
