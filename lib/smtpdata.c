@@ -110,3 +110,29 @@ smtpdata_finish(struct smtpdata *d, struct str *out)
 	if (d->state == S_CR || d->state == S_DOTCR)
 		line_end(d, true, out);
 }
+
+int
+smtpdata_read(struct buf *b, struct smtpdata *d, struct str *line,
+    size_t max, size_t (*take)(void *arg, const char *p, size_t n),
+    void *arg)
+{
+	int bs;
+
+	do {
+		bs = buf_getline(b, line, max);
+		if (bs != BUF_OK && bs != BUF_TOOLONG)
+			return bs;
+		if (bs == BUF_TOOLONG) {
+			/* The rest of the line went, through its LF: carry
+			 * on as after a CRLF (the message is refused for
+			 * the long line anyway). */
+			if (line->len > 0 && line->s[line->len - 1] == '\r')
+				str_truncate(line, line->len - 1);
+			take(arg, line->s, line->len);
+			take(arg, "\r\n", 2);
+			d->flags |= SMTPDATA_LONG;
+		} else
+			take(arg, line->s, line->len);
+	} while (!d->done);
+	return BUF_OK;
+}

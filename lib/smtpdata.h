@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "str.h"
 
 #define SMTPDATA_BARE 0x01	/* a bare CR or LF was seen */
@@ -44,6 +45,15 @@ void smtpdata_init(struct smtpdata *d, bool dot, bool normalize,
  */
 size_t smtpdata_feed(struct smtpdata *d, const char *p, size_t n,
     struct str *out);
+/*
+ * smtpdata_read - DATA from b until its end: each line (at most max
+ * octets, read into line) goes to take(arg, bytes, n), which feeds d.
+ * A longer line is flagged SMTPDATA_LONG and carried on as if it ended
+ * there.  BUF_OK once d->done, else the buf status that stopped it.
+ */
+int smtpdata_read(struct buf *b, struct smtpdata *d, struct str *line,
+    size_t max, size_t (*take)(void *arg, const char *p, size_t n),
+    void *arg);
 /* smtpdata_finish - BDAT LAST: a CR pending at the end is bare. */
 void smtpdata_finish(struct smtpdata *d, struct str *out);
 

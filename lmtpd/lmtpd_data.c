@@ -119,6 +119,13 @@ take(struct lmtpd *st, const char *p, size_t n)
 	return used;
 }
 
+/* take_line - take() as smtpdata_read calls it. */
+static size_t
+take_line(void *st, const char *p, size_t n)
+{
+	return take(st, p, n);
+}
+
 /* each - the same reply for every recipient. */
 static void
 each(struct lmtpd *st, const char *code, const char *text)
@@ -193,21 +200,9 @@ lmtpd_data(struct lmtpd *st)
 		return true;
 	}
 	lmtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
-	do {
-		bs = buf_getline(&st->ss.b, line, LMTPD_DATA_LINE_MAX);
-		if (bs != BUF_OK && bs != BUF_TOOLONG)
-			return lost(st, bs);
-		if (bs == BUF_TOOLONG) {
-			/* the rest of the line went through its LF: carry
-			 * on as after a CRLF; the message is refused */
-			if (line->len > 0 && line->s[line->len - 1] == '\r')
-				str_truncate(line, line->len - 1);
-			take(st, line->s, line->len);
-			take(st, "\r\n", 2);
-			st->dec.flags |= SMTPDATA_LONG;
-		} else
-			take(st, line->s, line->len);
-	} while (!st->dec.done);
+	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, LMTPD_DATA_LINE_MAX, take_line,
+	    st)) != BUF_OK)
+		return lost(st, bs);
 	finish(st);
 	return true;
 }

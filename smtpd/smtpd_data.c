@@ -165,6 +165,13 @@ take(struct smtpd *st, const char *p, size_t n)
 	return used;
 }
 
+/* take_line - take() as smtpdata_read calls it. */
+static size_t
+take_line(void *st, const char *p, size_t n)
+{
+	return take(st, p, n);
+}
+
 /* verdict - the reply to a message that failed, or false if none. */
 static bool
 verdict(struct smtpd *st)
@@ -265,22 +272,9 @@ smtpd_data(struct smtpd *st)
 	}
 	smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
 	begin_data(st, true);
-	do {
-		bs = buf_getline(&st->ss.b, line, max);
-		if (bs != BUF_OK && bs != BUF_TOOLONG)
-			return lost(st, bs);
-		if (bs == BUF_TOOLONG) {
-			/* the rest of the line went, through its LF:
-			 * carry on as after a CRLF (the message is refused
-			 * for the long line anyway) */
-			if (line->len > 0 && line->s[line->len - 1] == '\r')
-				str_truncate(line, line->len - 1);
-			take(st, line->s, line->len);
-			take(st, "\r\n", 2);
-			st->dec.flags |= SMTPDATA_LONG;
-		} else
-			take(st, line->s, line->len);
-	} while (!st->dec.done);
+	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, max, take_line,
+	    st)) != BUF_OK)
+		return lost(st, bs);
 	end_data(st);
 	finish(st);
 	return true;
