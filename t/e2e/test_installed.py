@@ -17,6 +17,12 @@ USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
 def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
     base = pick_port_base()
+    # The daemons' users must reach the spool and store below tmp_path,
+    # whose pytest parents are private to root.
+    d = str(tmp_path)
+    while d not in ("/", "/tmp"):
+        os.chmod(d, os.stat(d).st_mode | 0o011)
+        d = os.path.dirname(d)
     conf = tmp_path / "etc" / "roost.conf"
     conf.parent.mkdir()
     lines = ["queue_dir = %s/spool" % tmp_path,
