@@ -22,6 +22,8 @@
  * and records without rcpt=:
  *   warned=<unix us>    the delay notice was sent
  *   held=<1|0>          hold / release by the operator (informational)
+ * A record with rcpt= and notified=1 (no status) says the DSN about
+ * that recipient's final outcome was submitted.
  *
  * A recipient (or a target) is done once it has a sent or bounced
  * record; the entry is done when every recipient is.
@@ -47,6 +49,8 @@ struct qstatus_rcpt {
 	uint64_t next_us;	/* next attempt, 0: now */
 	unsigned tries;
 	struct str done_targets;	/* targets done, one per line */
+	bool notified;		/* its bounce or success DSN went out
+				 * (record notified=1) */
 };
 
 struct qstatus {
@@ -68,5 +72,12 @@ void qstatus_free(struct qstatus *st);
  * fsyncs its directory) when it does not exist. */
 int qstatus_append(const char *path, const struct str *recs, size_t n,
     struct str *err);
+
+/* qstatus_put - append name=value (attr-escaped) as one line of the
+ * record being built in rec. */
+void qstatus_put(struct str *rec, const char *name, const char *value);
+void qstatus_putu(struct str *rec, const char *name, uint64_t value);
+/* qstatus_target_done - whether target is in r's done_targets. */
+bool qstatus_target_done(const struct qstatus_rcpt *r, const char *target);
 
 #endif

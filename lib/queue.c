@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -158,4 +159,60 @@ queue_read_env(const char *path, struct queue_env *e, struct str *err)
 	}
 	str_free(&why);
 	return 0;
+}
+
+int
+queue_read_content(const char *path,
+    int (*fn)(void *arg, const char *p, size_t n), void *arg,
+    struct str *err)
+{
+	struct str r = STR_INIT;
+	struct buf b;
+	int fd, type, rc, ended = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		str_copyf(err, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&b, fd, 65536);
+	while ((rc = rec_get(&b, &type, &r, err)) == 1) {
+		if (ended) {
+			str_copyf(err, "%s: data after the end record", path);
+			rc = -1;
+			break;
+		}
+		if (type == REC_END)
+			ended = 1;
+		else if (type == REC_DATA && fn(arg, r.s, r.len) < 0) {
+			rc = -2;
+			break;
+		}
+	}
+	if (rc == 0 && !ended) {
+		str_copyf(err, "%s: no end record", path);
+		rc = -1;
+	}
+	buf_free(&b);
+	fd_close(fd);
+	str_free(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+queue_fsync_dir(const char *queue_dir, const char *dir)
+{
+	struct str p = STR_INIT;
+	int fd, rc = -1, e;
+
+	str_copyf(&p, "%s/%s", queue_dir, dir);
+	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		e = errno;
+		fd_close(fd);
+		errno = e;
+	}
+	str_free(&p);
+	return rc;
 }

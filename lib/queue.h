@@ -43,4 +43,14 @@ struct queue_env {
 int queue_read_env(const char *path, struct queue_env *e, struct str *err);
 void queue_env_free(struct queue_env *e);
 
+/* queue_read_content - call fn(arg, p, n) for each REC_DATA chunk of
+ * the entry at path, in order: 0; -1 with a reason in err when the file
+ * is unreadable or corrupt (fn may have seen part of it), or when fn
+ * returned -1 (err is then left to fn's caller). */
+int queue_read_content(const char *path,
+    int (*fn)(void *arg, const char *p, size_t n), void *arg,
+    struct str *err);
+/* queue_fsync_dir - fsync queue_dir/dir: 0, or -1 with errno. */
+int queue_fsync_dir(const char *queue_dir, const char *dir);
+
 #endif

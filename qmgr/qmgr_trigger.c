@@ -2,10 +2,8 @@
  * qmgr_trigger - one-byte wake-up requests on the trigger socket.
  *
  * A client connects, writes a few trigger bytes and closes.  We read
- * what is there without waiting (a slow client must not stall the queue
- * manager) and act on each distinct byte once.
- *
- * XXX Scanning is the delivery work's; for now triggers are logged.
+ * what is there without waiting long (a slow client must not stall the
+ * queue manager) and report each distinct request once.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -16,31 +14,45 @@
 #include "log.h"
 #include "qmgr.h"
 
-void
+int
 qmgr_trigger_accept(int lfd)
 {
 	char buf[64];
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	ssize_t n, i;
-	int seen_i = 0, seen_d = 0;
+	int want = 0;
 
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != ECONNABORTED)
+		if (errno == ECONNABORTED)
+			return 0;
+		if (errno != EAGAIN)
 			log_warn("accept: %m");
-		return;
+		return -1;
 	}
 	/* Give the writer a moment: it connected and writes right away. */
 	if (fd_wait(fd, POLLIN, 100) > 0 &&
 	    (n = fd_read(fd, buf, sizeof buf)) > 0)
 		for (i = 0; i < n; i++) {
 			if (buf[i] == QMGR_TRIGGER_INCOMING)
-				seen_i = 1;
+				want |= QMGR_WANT_INCOMING;
 			else if (buf[i] == QMGR_TRIGGER_DEFERRED)
-				seen_d = 1;
+				want |= QMGR_WANT_DEFERRED;
+			else if (buf[i] == QMGR_TRIGGER_FLUSH)
+				want |= QMGR_WANT_FLUSH;
 		}
 	fd_close(fd);
-	if (seen_i)
+	return want;
+}
+
+void
+qmgr_trigger_log(int want)
+{
+	/* one line per wake-up, however many connections asked for it:
+	 * it shows when a scan was asked for */
+	if (want & QMGR_WANT_INCOMING)
 		log_info("trigger incoming");
-	if (seen_d)
+	if (want & QMGR_WANT_DEFERRED)
 		log_info("trigger deferred");
+	if (want & QMGR_WANT_FLUSH)
+		log_info("trigger flush");
 }

@@ -1,0 +1,419 @@
+/*
+ * qstatus - the append-only per-entry delivery status file; the format
+ * and the meaning of each attribute are in qstatus.h.
+ *
+ * Records use the framing of lib/rec (type byte, LEB128 length,
+ * payload) with the one type QSTATUS_REC; we read them ourselves
+ * because a torn tail is normal here (a crash mid-append) while
+ * rec_get() rightly calls any short record corrupt.  A torn tail is a
+ * last record running past the end of the file, or a bad record
+ * followed by nothing but NUL bytes (what some file systems leave of an
+ * append that was never fsynced).  Anything else malformed is corrupt:
+ * reading fails rather than guessing what was delivered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "attr.h"
+#include "fd.h"
+#include "qstatus.h"
+#include "rec.h"
+
+#define QSTATUS_FILE_MAX (256u << 20)	/* far above any real entry */
+
+void
+qstatus_path(const char *queue_dir, const char *id, struct str *out)
+{
+	str_copyf(out, "%s/" QSTATUS_DIR "/%s", queue_dir, id);
+}
+
+void
+qstatus_free(struct qstatus *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nrcpt; i++) {
+		str_free(&st->rcpt[i].dsn);
+		str_free(&st->rcpt[i].text);
+		str_free(&st->rcpt[i].done_targets);
+	}
+	free(st->rcpt);
+	memset(st, 0, sizeof(*st));
+}
+
+void
+qstatus_put(struct str *rec, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	str_cats(rec, name);
+	str_catc(rec, '=');
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p == '%' || *p == '\r' || *p == '\n') {
+			str_catc(rec, '%');
+			str_catc(rec, hex[*p >> 4]);
+			str_catc(rec, hex[*p & 15]);
+		} else
+			str_catc(rec, (char)*p);
+	str_catc(rec, '\n');
+}
+
+void
+qstatus_putu(struct str *rec, const char *name, uint64_t value)
+{
+	char num[24];
+
+	snprintf(num, sizeof num, "%" PRIu64, value);
+	qstatus_put(rec, name, num);
+}
+
+bool
+qstatus_target_done(const struct qstatus_rcpt *r, const char *target)
+{
+	size_t n = strlen(target);
+	const char *p = str_cstr(&r->done_targets), *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			return false;
+		if ((size_t)(nl - p) == n && memcmp(p, target, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* number - a whole decimal value, or -1. */
+static int
+number(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9' || strlen(s) > 20)
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* decode - the attribute lines of one payload into a: -1 if malformed. */
+static int
+decode(const char *p, size_t n, struct attrs *a)
+{
+	const char *end = p + n, *nl, *eq, *q;
+	struct str v = STR_INIT;
+	char name[ATTR_NAME_MAX + 1];
+	int rc = -1;
+
+	attrs_clear(a);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			goto out;
+		if (nl == p) {		/* the optional empty end line */
+			if (nl + 1 != end)
+				goto out;
+			break;
+		}
+		eq = memchr(p, '=', (size_t)(nl - p));
+		if (eq == NULL || eq == p || eq - p > ATTR_NAME_MAX)
+			goto out;
+		for (q = p; q < eq; q++)
+			if (!((*q >= 'a' && *q <= 'z') ||
+			    (*q >= '0' && *q <= '9') || *q == '_'))
+				goto out;
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		str_clear(&v);
+		for (q = eq + 1; q < nl; q++) {
+			if (*q == '\0')
+				goto out;
+			if (*q == '%') {
+				int h, l;
+
+				if (nl - q < 3 || (h = unhex(q[1])) < 0 ||
+				    (l = unhex(q[2])) < 0 || (h == 0 && l == 0))
+					goto out;
+				str_catc(&v, (char)(h << 4 | l));
+				q += 2;
+			} else
+				str_catc(&v, *q);
+		}
+		if (a->n >= 64)
+			goto out;
+		attrs_add(a, name, v.s ? v.s : "", v.len);
+		p = nl + 1;
+	}
+	rc = 0;
+out:
+	str_free(&v);
+	return rc;
+}
+
+/* fold - apply one decoded record to st: -1 if it makes no sense. */
+static int
+fold(const struct attrs *a, struct qstatus *st)
+{
+	const char *idx = attr_get(a, "rcpt"), *s, *target, *status;
+	struct qstatus_rcpt *r;
+	uint64_t v;
+
+	if (idx == NULL) {
+		if ((s = attr_get(a, "warned")) != NULL) {
+			if (number(s, &v) < 0)
+				return -1;
+			st->warned_us = v;
+		}
+		if ((s = attr_get(a, "held")) != NULL)
+			st->held = strcmp(s, "1") == 0;
+		return 0;
+	}
+	if (number(idx, &v) < 0 || v >= st->nrcpt)
+		return -1;
+	r = &st->rcpt[v];
+	if ((s = attr_get(a, "notified")) != NULL && strcmp(s, "1") == 0)
+		r->notified = true;
+	if ((s = attr_get(a, "time")) != NULL) {
+		if (number(s, &v) < 0)
+			return -1;
+		r->time_us = v;
+	}
+	if ((s = attr_get(a, "tries")) != NULL) {
+		if (number(s, &v) < 0 || v > 1000000)
+			return -1;
+		r->tries = (unsigned)v;
+	}
+	if ((s = attr_get(a, "dsn")) != NULL)
+		str_copys(&r->dsn, s);
+	if ((s = attr_get(a, "text")) != NULL)
+		str_copys(&r->text, s);
+	status = attr_get(a, "status");
+	if (status == NULL)
+		return 0;
+	target = attr_get(a, "target");
+	if (target == NULL)
+		target = "";
+	if (strcmp(status, "sent") == 0 || strcmp(status, "bounced") == 0) {
+		if (*target == '\0')
+			r->done = status[0] == 's' ? 1 : 2;
+		else if (strchr(target, '\n') != NULL)
+			return -1;
+		else if (!qstatus_target_done(r, target)) {
+			str_cats(&r->done_targets, target);
+			str_catc(&r->done_targets, '\n');
+		}
+	} else if (strcmp(status, "deferred") == 0) {
+		if (*target == '\0')
+			r->waiting = false;
+		if ((s = attr_get(a, "next")) != NULL) {
+			if (number(s, &v) < 0)
+				return -1;
+			r->next_us = v;
+		}
+	} else if (strcmp(status, "waiting") == 0) {
+		r->waiting = true;
+	} else if (strcmp(status, "expanded") != 0)
+		return -1;
+	return 0;
+}
+
+static bool
+all_nul(const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		if (*p++ != '\0')
+			return false;
+	return true;
+}
+
+/* parse - fold every complete record of data into st (when not NULL);
+ * *valid gets the length of the good prefix.  -1 when corrupt. */
+static int
+parse(const unsigned char *data, size_t len, struct qstatus *st,
+    size_t *valid, struct str *err)
+{
+	struct attrs a = ATTRS_INIT;
+	size_t pos = 0, start, plen;
+	int k, rc = 0;
+
+	*valid = 0;
+	while (pos < len) {
+		start = pos;
+		if (data[pos++] != QSTATUS_REC)
+			goto bad;
+		plen = 0;
+		for (k = 0;; k++) {
+			if (pos >= len)
+				goto torn;
+			if (k == 3) /* REC_MAX fits in three bytes */
+				goto bad;
+			plen |= (size_t)(data[pos] & 0x7f) << (7 * k);
+			if ((data[pos++] & 0x80) == 0)
+				break;
+		}
+		if (plen > REC_MAX)
+			goto bad;
+		if (plen > len - pos)
+			goto torn;
+		if (decode((const char *)data + pos, plen, &a) < 0)
+			goto bad;
+		if (st != NULL && fold(&a, st) < 0)
+			goto bad;
+		pos += plen;
+		*valid = pos;
+		continue;
+bad:
+		if (all_nul(data + start, len - start))
+			goto torn;
+		str_copyf(err, "corrupt status record at offset %zu", start);
+		rc = -1;
+		goto torn;
+	}
+torn:
+	attrs_free(&a);
+	return rc;
+}
+
+/* slurp - the whole file at fd into out: 0, or -1 with errno. */
+static int
+slurp(int fd, struct str *out)
+{
+	char tmp[65536];
+	ssize_t n;
+
+	str_clear(out);
+	while ((n = fd_read(fd, tmp, sizeof tmp)) > 0) {
+		if (out->len + (size_t)n > QSTATUS_FILE_MAX) {
+			errno = EFBIG;
+			return -1;
+		}
+		str_catb(out, tmp, (size_t)n);
+	}
+	return n < 0 ? -1 : 0;
+}
+
+int
+qstatus_read(const char *path, size_t nrcpt, struct qstatus *st,
+    struct str *err)
+{
+	struct str data = STR_INIT;
+	size_t valid;
+	int fd, rc;
+
+	memset(st, 0, sizeof(*st));
+	st->nrcpt = nrcpt;
+	st->rcpt = xcalloc(nrcpt ? nrcpt : 1, sizeof(*st->rcpt));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		str_copyf(err, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (slurp(fd, &data) < 0) {
+		str_copyf(err, "read %s: %s", path, strerror(errno));
+		fd_close(fd);
+		str_free(&data);
+		return -1;
+	}
+	fd_close(fd);
+	rc = parse((const unsigned char *)data.s, data.len, st, &valid, err);
+	str_free(&data);
+	if (rc < 0) {
+		struct str why = STR_INIT;
+
+		str_copyf(&why, "%s: %s", path, err->s);
+		str_copys(err, why.s);
+		str_free(&why);
+	}
+	return rc;
+}
+
+/* fsync_parent - make a new directory entry of path durable. */
+static int
+fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path)) :
+	    xstrdup(".");
+	int fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 || fsync(fd) < 0 ? -1 : 0;
+
+	if (fd >= 0)
+		fd_close(fd);
+	free(dir);
+	return rc;
+}
+
+int
+qstatus_append(const char *path, const struct str *recs, size_t n,
+    struct str *err)
+{
+	struct str data = STR_INIT, out = STR_INIT;
+	size_t valid, i;
+	int fd, created = 0;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		created = 1;
+	}
+	if (fd < 0) {
+		str_copyf(err, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (slurp(fd, &data) < 0) {
+		str_copyf(err, "read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (parse((const unsigned char *)data.s, data.len, NULL, &valid,
+	    err) < 0)
+		goto fail;	/* never write after damage we cannot read */
+	if (valid < data.len && ftruncate(fd, (off_t)valid) < 0) {
+		str_copyf(err, "truncate %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		rec_put(&out, QSTATUS_REC, recs[i].s, recs[i].len);
+	if (out.len > 0 && (lseek(fd, (off_t)valid, SEEK_SET) < 0 ||
+	    fd_write_all(fd, out.s, out.len) < 0)) {
+		str_copyf(err, "write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		str_copyf(err, "fsync %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (created && fsync_parent(path) < 0) {
+		str_copyf(err, "fsync directory of %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	fd_close(fd);
+	str_free(&data);
+	str_free(&out);
+	return 0;
+fail:
+	fd_close(fd);
+	str_free(&data);
+	str_free(&out);
+	return -1;
+}

@@ -1,0 +1,322 @@
+/* test-qstatus - the per-entry status file: append and fold, torn
+ * tails, many records, hostile content. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qstatus.h"
+#include "rec.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/test-qstatus.XXXXXX";
+static char path[256];
+
+static void
+put_file(const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+		abort();
+	close(fd);
+}
+
+static void
+add_file(const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+		abort();
+	close(fd);
+}
+
+static off_t
+file_size(void)
+{
+	struct stat sb;
+
+	return stat(path, &sb) < 0 ? -1 : sb.st_size;
+}
+
+/* append1 - one record built from name=value pairs (NULL-ended). */
+static int
+append1(const char *first, ...)
+{
+	struct str rec = STR_INIT, err = STR_INIT;
+	const char *name, *value;
+	va_list ap;
+	int rc;
+
+	va_start(ap, first);
+	for (name = first; name != NULL; name = va_arg(ap, const char *)) {
+		value = va_arg(ap, const char *);
+		qstatus_put(&rec, name, value);
+	}
+	va_end(ap);
+	rc = qstatus_append(path, &rec, 1, &err);
+	str_free(&rec);
+	str_free(&err);
+	return rc;
+}
+
+static void
+test_basic(void)
+{
+	struct qstatus st;
+	struct str err = STR_INIT;
+
+	unlink(path);
+	ok(qstatus_read(path, 3, &st, &err) == 0 && st.nrcpt == 3 &&
+	    st.rcpt[0].done == 0 && st.rcpt[2].done == 0,
+	    "a missing file: everything pending");
+	qstatus_free(&st);
+
+	ok(append1("rcpt", "0", "target", "mailbox:bob", "status", "sent",
+	    "dsn", "2.0.0", "text", "250 2.0.0 ok", NULL) == 0,
+	    "append creates the file");
+	ok(append1("rcpt", "0", "status", "sent", "dsn", "2.0.0", "time",
+	    "1700000000000000", NULL) == 0, "append a second");
+	ok(append1("rcpt", "1", "status", "deferred", "dsn", "4.4.1", "text",
+	    "no\nway % here", "next", "1700000300000000", "tries", "2",
+	    NULL) == 0, "append a deferral with a LF and %% in the text");
+	ok(append1("rcpt", "2", "target", "forward:x@remote.test", "status",
+	    "waiting", NULL) == 0, "append waiting");
+	ok(append1("warned", "1700000100000000", NULL) == 0, "append warned");
+	ok(append1("rcpt", "1", "target", "command:exit 1", "status",
+	    "bounced", NULL) == 0, "a target bounce");
+	ok(append1("rcpt", "1", "notified", "1", NULL) == 0, "notified");
+	ok(qstatus_read(path, 3, &st, &err) == 0, "read back");
+	is_int(st.rcpt[0].done, 1, "rcpt 0 sent");
+	is_str(st.rcpt[0].dsn.s, "2.0.0", "rcpt 0 dsn");
+	is_int(st.rcpt[0].time_us, 1700000000000000ULL, "rcpt 0 time");
+	ok(qstatus_target_done(&st.rcpt[0], "mailbox:bob"), "target done");
+	ok(!qstatus_target_done(&st.rcpt[0], "mailbox:bo"),
+	    "a prefix is not a done target");
+	is_int(st.rcpt[1].done, 0, "rcpt 1 pending");
+	is_str(st.rcpt[1].text.s, "no\nway % here", "text decoded");
+	is_int(st.rcpt[1].next_us, 1700000300000000ULL, "next");
+	is_int(st.rcpt[1].tries, 2, "tries");
+	ok(qstatus_target_done(&st.rcpt[1], "command:exit 1"),
+	    "a bounced target is done");
+	ok(st.rcpt[1].notified, "notified");
+	ok(st.rcpt[2].waiting && st.rcpt[2].done == 0, "rcpt 2 waiting");
+	is_int(st.warned_us, 1700000100000000ULL, "warned");
+	qstatus_free(&st);
+	ok(qstatus_read(path, 2, &st, &err) < 0,
+	    "a recipient index past the entry is corrupt");
+	qstatus_free(&st);
+	str_free(&err);
+}
+
+static void
+test_torn(void)
+{
+	struct qstatus st;
+	struct str err = STR_INIT, rec = STR_INIT, img = STR_INIT;
+	off_t good;
+	size_t cut;
+	char first[256];
+	ssize_t n;
+
+	unlink(path);
+	ok(append1("rcpt", "0", "status", "sent", NULL) == 0, "first");
+	good = file_size();
+	qstatus_put(&rec, "rcpt", "1");
+	qstatus_put(&rec, "status", "sent");
+	rec_put(&img, QSTATUS_REC, rec.s, rec.len);
+	{
+		int fd = open(path, O_RDONLY);
+
+		n = read(fd, first, sizeof first);
+		close(fd);
+		if (n != good)
+			abort();
+	}
+	for (cut = 1; cut < img.len; cut++) {
+		put_file(first, (size_t)n);
+		add_file(img.s, cut);
+		if (qstatus_read(path, 2, &st, &err) != 0 ||
+		    st.rcpt[0].done != 1 || st.rcpt[1].done != 0) {
+			ok(0, "torn at %zu ignored: %s", cut, err.s);
+			qstatus_free(&st);
+			break;
+		}
+		qstatus_free(&st);
+	}
+	ok(cut == img.len, "every torn prefix of a record is ignored");
+	ok(append1("rcpt", "1", "status", "bounced", NULL) == 0,
+	    "append after a torn tail");
+	str_clear(&rec);
+	str_clear(&img);
+	qstatus_put(&rec, "rcpt", "1");
+	qstatus_put(&rec, "status", "bounced");
+	rec_put(&img, QSTATUS_REC, rec.s, rec.len);
+	ok(file_size() == good + (off_t)img.len,
+	    "the torn tail was cut before the append");
+	ok(qstatus_read(path, 2, &st, &err) == 0 && st.rcpt[1].done == 2,
+	    "the new record reads back");
+	qstatus_free(&st);
+
+	add_file("\0\0\0\0\0\0\0\0", 8);
+	ok(qstatus_read(path, 2, &st, &err) == 0 && st.rcpt[1].done == 2,
+	    "a NUL-filled tail is torn, not corrupt");
+	qstatus_free(&st);
+	ok(append1("rcpt", "0", "status", "sent", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) == 0, "and is cut too");
+	qstatus_free(&st);
+	str_free(&err);
+	str_free(&rec);
+	str_free(&img);
+}
+
+static void
+test_many(void)
+{
+	struct qstatus st;
+	struct str err = STR_INIT, recs[100];
+	size_t i, j, bad = 0;
+	char num[16];
+
+	unlink(path);
+	for (j = 0; j < 20; j++) {
+		for (i = 0; i < 100; i++) {
+			recs[i] = (struct str)STR_INIT;
+			snprintf(num, sizeof num, "%zu", j * 100 + i);
+			qstatus_put(&recs[i], "rcpt", num);
+			qstatus_put(&recs[i], "status", (i & 1) ? "bounced" :
+			    "sent");
+		}
+		if (qstatus_append(path, recs, 100, &err) < 0)
+			bad++;
+		for (i = 0; i < 100; i++)
+			str_free(&recs[i]);
+	}
+	is_int(bad, 0, "20 appends of 100 records");
+	ok(qstatus_read(path, 2000, &st, &err) == 0, "read 2000 records");
+	for (i = 0; i < 2000; i++)
+		if (st.rcpt[i].done != ((i & 1) ? 2 : 1))
+			bad++;
+	is_int(bad, 0, "each of 2000 recipients has its outcome");
+	qstatus_free(&st);
+	str_free(&err);
+}
+
+/* hostile - framing that must fail cleanly (or be a torn tail). */
+static void
+test_hostile_framing(void)
+{
+	static const struct {
+		const char *img;
+		size_t len;
+		int want;	/* 0 read ok (torn), -1 corrupt */
+		const char *name;
+	} cases[] = {
+		{ "X\x05" "a=b\n\n", 7, -1, "a foreign record type" },
+		{ "Q\x04" "a=b\n" "Z", 7, -1, "garbage after a record" },
+		{ "Q\x05" "a=b\n\n" "Q\x05" "a=b\n\nQ", 15, 0,
+		    "a torn type byte" },
+		{ "Q\xff\xff\xff\xff\x01", 6, -1, "an overlong length" },
+		{ "Q\xff\xff\x7f", 4, -1, "a length over REC_MAX" },
+		{ "Q\x80\x80\x80", 4, 0, "a torn length" },
+		{ "Q\x7f" "rcpt=0\n", 9, 0, "a payload past the end" },
+	};
+	struct qstatus st;
+	struct str err = STR_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc;
+
+		put_file(cases[i].img, cases[i].len);
+		str_clear(&err);
+		rc = qstatus_read(path, 2, &st, &err);
+		qstatus_free(&st);
+		is_int(rc, cases[i].want, "%s", cases[i].name);
+		if (cases[i].want < 0)
+			ok(err.len > 0 && append1("rcpt", "0", "status",
+			    "sent", NULL) < 0 &&
+			    file_size() == (off_t)cases[i].len,
+			    "%s: a reason, and append refuses to write",
+			    cases[i].name);
+	}
+	str_free(&err);
+}
+
+/* hostile - well-framed records whose content must be refused; the
+ * first group is malformed text (append refuses too), the second
+ * makes no sense for the entry (only the reader can tell). */
+static void
+test_hostile_content(void)
+{
+	static const struct {
+		const char *payload;
+		size_t len;
+		int syntax;
+		const char *name;
+	} cases[] = {
+		{ "A=b\n", 4, 1, "an upper-case name" },
+		{ "=bc\n", 4, 1, "an empty name" },
+		{ "abc\n", 4, 1, "a line without =" },
+		{ "a=%4\n\n", 6, 1, "a short escape" },
+		{ "a=%zz\n", 6, 1, "a bad escape" },
+		{ "a=%00\n", 6, 1, "an escaped NUL" },
+		{ "a=\0\n", 4, 1, "a raw NUL" },
+		{ "a=b", 3, 1, "no final LF" },
+		{ "a=b\n\nc=d\n", 9, 1, "a line after the end line" },
+		{ "rcpt=2\nstatus=sent\n", 19, 0, "a recipient out of range" },
+		{ "rcpt=-1\nx=1\n", 12, 0, "a negative recipient" },
+		{ "rcpt=1\nstatus=delivered!!\n", 26, 0, "an unknown status" },
+		{ "rcpt=1\ntries=x\n", 15, 0, "a bad number" },
+		{ "warned=99999999999999999999\n", 28, 0,
+		    "a number overflowing 64 bits" },
+	};
+	struct qstatus st;
+	struct str err = STR_INIT, img = STR_INIT, big = STR_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		str_clear(&img);
+		rec_put(&img, QSTATUS_REC, cases[i].payload, cases[i].len);
+		put_file(img.s, img.len);
+		str_clear(&err);
+		ok(qstatus_read(path, 2, &st, &err) < 0 && err.len > 0,
+		    "%s: corrupt", cases[i].name);
+		qstatus_free(&st);
+		if (cases[i].syntax)
+			ok(append1("rcpt", "0", "status", "sent", NULL) < 0 &&
+			    file_size() == (off_t)img.len,
+			    "%s: append refuses to write", cases[i].name);
+	}
+	/* 200 attributes in one record: over the per-record limit. */
+	for (i = 0; i < 200; i++)
+		qstatus_put(&big, "x", "y");
+	unlink(path);
+	ok(qstatus_append(path, &big, 1, &err) == 0 &&
+	    qstatus_read(path, 1, &st, &err) < 0,
+	    "a record with too many attributes is refused");
+	qstatus_free(&st);
+	str_free(&big);
+	str_free(&img);
+	str_free(&err);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof path, "%s/ID", dir);
+	test_basic();
+	test_torn();
+	test_many();
+	test_hostile_framing();
+	test_hostile_content();
+	unlink(path);
+	rmdir(dir);
+	return done_testing();
+}
