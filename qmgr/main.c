@@ -27,22 +27,14 @@
 struct qmgr_conf qmgr_conf;
 
 /* unix_path - the Unix socket path of config key (run_dir-relative
- * when relative); fatal when it is not one. */
+ * when relative); fatal when it has none. */
 static void
 unix_path(const char *key, struct str *out)
 {
-	struct listen_spec sp[LISTEN_MAX];
 	struct str err = STR_INIT;
-	size_t n;
 
-	if (listen_parse(cfg_str(key), sp, &n, &err) < 0 || n != 1 ||
-	    sp[0].kind != LISTEN_UNIX)
-		log_fatal_config("%s: want one unix: endpoint%s%s", key,
-		    err.len ? ": " : "", str_cstr(&err));
-	str_clear(out);
-	if (sp[0].path[0] != '/')
-		str_catf(out, "%s/", cfg_str("run_dir"));
-	str_cats(out, sp[0].path);
+	if (listen_unix_path(key, cfg_str("run_dir"), out, &err) < 0)
+		log_fatal_config("%s: %s", key, err.s);
 	str_free(&err);
 }
 
