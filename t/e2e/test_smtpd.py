@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from roost import BIN
+from roost import BIN, wait_for
 
 
 class Client:
@@ -44,6 +44,9 @@ class Client:
     def close(self):
         self.f.close()
         self.s.close()
+
+# test_message_queued looks for the entry in the queue.
+pytestmark = pytest.mark.usefixtures("held_queue")
 
 
 def start_mail(c, rcpt="root@localhost"):
@@ -94,7 +97,7 @@ def test_message_queued(roost):
     assert msg.startswith(b"2.0.0 Ok: queued as ")
     qid = qid_of(msg.decode())
     assert queue_files(roost, qid), "no queue file for " + qid
-    assert "queued id=%s" % qid in roost.log("smtpd")
+    wait_for(lambda: "queued id=%s" % qid in roost.log("smtpd"), 5)
 
 
 def test_smtputf8_address(roost):
