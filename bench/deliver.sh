@@ -86,6 +86,10 @@ measure() {
 	w=$(field accepted "$w")
 	wait_count "$3" $((base + ${w:-0})) || return 1
 	base=$($3)
+	# Let the warm-up's (and the other system's) dirty pages reach the
+	# disk first, so neither side pays for the other's writeback.
+	sync
+	sleep 3
 	t0=$(bench_now)
 	out=$(load "$N" "$2") || true
 	acc=$(field accepted "$out")

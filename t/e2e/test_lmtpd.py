@@ -274,6 +274,27 @@ def test_quota_without_grace_is_permanent(fresh):
     wait_for(lambda: "status=bounced dsn=5.2.2" in fresh.log("lmtpd"), 10)
 
 
+def test_recreated_user_gets_the_new_store(fresh):
+    """A worker keeps stores open between deliveries: a user deleted and
+    added again must get mail in the new store, not the unlinked one."""
+    fresh.start()
+    with open(fresh.conf, "a") as f:
+        f.write("lmtpd_process_limit = 1\nlmtpd_process_min = 1\n")
+    fresh.ctl("restart", "lmtpd")
+    fresh.ctl("user", "add", "dora@example.test")
+    pids = set()
+    for tag in ("before", "after"):
+        if tag == "after":
+            fresh.ctl("user", "del", "dora@example.test")
+            fresh.ctl("user", "add", "dora@example.test")
+        rr, after = transaction(fresh, ["dora@example.test"], msg(tag))
+        assert [a[0] for a in after] == [250]
+        pids.add(fresh.status()["lmtpd"])
+    box = inbox(fresh, "dora@example.test")
+    assert len(box) == 1 and b"lmtp after" in box[0]
+    assert len(pids) == 1
+
+
 def test_limits_on_a_small_instance(fresh):
     fresh.start()
     with open(fresh.conf, "a") as f:
