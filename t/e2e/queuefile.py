@@ -6,8 +6,9 @@ class Corrupt(Exception):
     pass
 
 
-def records(data):
-    """[(type, payload)] of a whole file; Corrupt if malformed."""
+def records(data, end="E"):
+    """[(type, payload)] of a whole file; Corrupt if malformed (or, with
+    end set, not ended by that record type)."""
     out, i = [], 0
     while i < len(data):
         t = chr(data[i])
@@ -26,8 +27,24 @@ def records(data):
             raise Corrupt("record past the end")
         out.append((t, data[i:i + n]))
         i += n
-    if not out or out[-1][0] != "E":
+    if end and (not out or out[-1][0] != end):
         raise Corrupt("no end record")
+    return out
+
+
+def status(path):
+    """The status file at path (lib/qstatus.h) as a list of {name: value}
+    dicts, [] when there is none."""
+    try:
+        with open(path, "rb") as f:
+            recs = records(f.read(), end=None)
+    except FileNotFoundError:
+        return []
+    out = []
+    for t, p in recs:
+        assert t == "Q", t
+        out.append(dict(l.split("=", 1) for l in p.decode().splitlines()
+                        if l))
     return out
 
 

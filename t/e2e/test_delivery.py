@@ -89,28 +89,7 @@ def queue_empty(r):
 
 def status_records(r, qid):
     """The status file of qid as a list of {name: value} dicts."""
-    with open(r.path("queue", "status", qid), "rb") as f:
-        data = f.read()
-    out, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"Q"
-        i += 1
-        n, shift = 0, 0
-        while True:
-            b = data[i]
-            i += 1
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        rec = {}
-        for line in data[i:i + n].decode().splitlines():
-            if line:
-                k, _, v = line.partition("=")
-                rec[k] = v
-        out.append(rec)
-        i += n
-    return out
+    return queuefile.status(r.path("queue", "status", qid))
 
 
 # -- tests -------------------------------------------------------------------

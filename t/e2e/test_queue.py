@@ -65,26 +65,8 @@ def status(r, qid, *records):
 
 
 def status_records(r, qid):
-    try:
-        with open(r.path("queue", "status", qid), "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return []
-    out, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"Q"
-        i += 1
-        n, shift = 0, 0
-        while True:
-            n |= (data[i] & 0x7f) << shift
-            shift += 7
-            i += 1
-            if not data[i - 1] & 0x80:
-                break
-        out.append(dict(line.split("=", 1) for line in
-                        data[i:i + n].decode().splitlines() if line))
-        i += n
-    return out
+    """The status file of qid as a list of {name: value} dicts."""
+    return queuefile.status(r.path("queue", "status", qid))
 
 
 def where(r, qid):
