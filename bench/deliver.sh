@@ -19,14 +19,15 @@
 # and end-to-end msg/s (from the first MAIL to the last message
 # committed, polled every 0.1 s), then the ratio of end-to-end rates.
 #
-# ONLY=postfix or ONLY=roost runs one side.
+# ONLY=postfix or ONLY=roost runs one side.  ROUNDS (default 3) rounds
+# alternate the two; the median ratio of the rounds is the result.
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 N=${1:-5000} C=${2:-20} S=${3:-4096} U=${4:-50}
 W=${BENCH_DIR:-/tmp/roost-bench-deliver}
 PF_PORT=${PF_PORT:-12625} ROOST_BASE=${ROOST_BASE:-31000}
-WARM=${WARM:-200} LIMIT=${LIMIT:-900} ONLY=${ONLY:-}
+WARM=${WARM:-200} LIMIT=${LIMIT:-900} ONLY=${ONLY:-} ROUNDS=${ROUNDS:-3}
 MAILUSER=roost-bench-mail
 
 bench_need_root
@@ -105,9 +106,9 @@ measure() {
 	    "$4 s: $3 msg/s end-to-end ($out)"
 }
 
-# Other work on the machine moves the figures: say how busy it was.
+# Other work on the machine moves the figures: say how busy it was, and
+# alternate the two systems over ROUNDS rounds, reporting the median.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-pf_rate=
 if [ "$ONLY" != roost ]; then
 	id "$MAILUSER" >/dev/null 2>&1 || useradd --system --user-group \
 	    --no-create-home --home-dir /nonexistent \
@@ -154,16 +155,9 @@ virtual_transport = lmtp:unix:$W/dc/run/lmtp
 CF
 	bench_postfix_start "$W/pf"
 	sleep 1
-	name="postfix $(postconf -d mail_version | cut -d' ' -f3) + dovecot"
-	measure "$name $(dovecot --version | cut -d' ' -f1)" "$PF_PORT" \
-	    count_dovecot
-	pf_rate=${RESULT#* }
-	pf_rate=${pf_rate% *}
-	bench_postfix_stop "$W/pf"
-	dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	pf_name="postfix $(postconf -d mail_version | cut -d' ' -f3) + dovecot"
+	pf_name="$pf_name $(dovecot --version | cut -d' ' -f1)"
 fi
-
-ro_rate=
 if [ "$ONLY" != postfix ]; then
 	R="$BIN/roostctl -d $W/roost"
 	$R --port-base "$ROOST_BASE" start >/dev/null
@@ -174,9 +168,37 @@ if [ "$ONLY" != postfix ]; then
 		    $R user add "user$i@bench.test" --password-stdin >/dev/null
 		i=$((i + 1))
 	done
-	measure roost "$((ROOST_BASE + 25))" count_roost
-	ro_rate=${RESULT#* }
-	ro_rate=${ro_rate% *}
+fi
+
+# rate_of - the end-to-end rate from measure's RESULT.
+rate_of() { r=${RESULT#* }; echo "${r% *}"; }
+pf_rates= ro_rates= ratios=
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+	pf_rate= ro_rate=
+	if [ "$ONLY" != roost ]; then
+		measure "$pf_name" "$PF_PORT" count_dovecot
+		pf_rate=$(rate_of)
+		pf_rates="$pf_rates $pf_rate"
+	fi
+	if [ "$ONLY" != postfix ]; then
+		measure roost "$((ROOST_BASE + 25))" count_roost
+		ro_rate=$(rate_of)
+		ro_rates="$ro_rates $ro_rate"
+	fi
+	if [ -n "$pf_rate" ] && [ -n "$ro_rate" ]; then
+		r=$(awk -v p="$pf_rate" -v r="$ro_rate" \
+		    'BEGIN { printf "%.2f", (p > 0 ? r / p : 0) }')
+		ratios="$ratios $r"
+		echo "round $round: ratio roost/(postfix+dovecot) $r"
+	fi
+	round=$((round + 1))
+done
+if [ "$ONLY" != roost ]; then
+	bench_postfix_stop "$W/pf"
+	dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+fi
+if [ "$ONLY" != postfix ]; then
 	# The files are linked before the index commits: check the index.
 	if $R mailbox list user1@bench.test >/dev/null 2>&1; then
 		i=1 total=0
@@ -195,7 +217,11 @@ if [ "$ONLY" != postfix ]; then
 fi
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -n "$pf_rate" ] && [ -n "$ro_rate" ]; then
-	awk -v p="$pf_rate" -v r="$ro_rate" 'BEGIN { if (p > 0)
-	    printf "ratio roost/(postfix+dovecot), end-to-end: %.2f\n", r / p }'
-fi
+median() { echo "$@" | tr ' ' '\n' | grep . | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+[ -z "$pf_rates" ] || echo "postfix+dovecot end-to-end msg/s:$pf_rates" \
+    "(median $(median $pf_rates))"
+[ -z "$ro_rates" ] || echo "roost end-to-end msg/s:$ro_rates" \
+    "(median $(median $ro_rates))"
+[ -z "$ratios" ] || echo "ratio roost/(postfix+dovecot), end-to-end:" \
+    "median $(median $ratios) of$ratios"
