@@ -280,7 +280,7 @@ ctl_prepare(struct ctl *c)
 	}
 	if (rc == 0) {
 		ctl_abspath("data_dir", &p);
-		rc = mkdir_p(p.s, 0755);
+		rc = own(p.s, "lmtpd_user", 0755);
 	}
 	if (rc == 0) {
 		ctl_abspath("run_dir", &p);

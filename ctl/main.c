@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "listen.h"
 #include "log.h"
+#include "priv.h"
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -167,6 +168,24 @@ cmd_start(struct ctl *c)
 	return 0;
 }
 
+/* as_owner - when root, make the layout (directories, accounts), then
+ * become the account of user_key for good. */
+static void
+as_owner(struct ctl *c, const char *user_key)
+{
+	struct str err = STR_INIT;
+
+	if (!priv_is_root())
+		return;
+	if (ctl_prepare(c) < 0)
+		exit(111);
+	if (priv_drop(cfg_str(user_key), &err) < 0) {
+		fprintf(stderr, "roostctl: %s\n", err.s);
+		exit(111);
+	}
+	str_free(&err);
+}
+
 static int
 cmd_config(struct ctl *c, int argc, char **argv)
 {
@@ -254,6 +273,13 @@ main(int argc, char **argv)
 		return ctl_restart(&c, args[1]);
 	}
 	ctl_load(&c, true);
+	/* The store, the tables and the queue belong to daemon accounts;
+	 * root acting on them would follow whatever links those accounts
+	 * planted there, so it becomes the owner first. */
+	if (strcmp(args[0], "queue") == 0)
+		as_owner(&c, "qmgr_user");
+	else
+		as_owner(&c, "lmtpd_user");
 	if (strcmp(args[0], "user") == 0)
 		return ctl_cmd_user(&c, nargs - 1, args + 1);
 	if (strcmp(args[0], "domain") == 0)

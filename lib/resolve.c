@@ -312,9 +312,20 @@ resolve_mailbox(struct resolver *r, const char *addr, struct str *user,
 
 struct trust {			/* where a target was written */
 	bool file;		/* an alias or include file */
+	bool include;		/* an include file */
+	bool addresses_only;	/* others could write it: no |cmd, /file */
 	uid_t uid;		/* its owner's account, after default_privs */
 	gid_t gid;
+	uid_t file_uid;		/* the file's owner as it is */
+	mode_t mode;
 };
+
+/* The work one expansion may do, however its aliases and include files
+ * name each other: each include file is read once, and the lookups are
+ * counted, so a list that fans out at every level cannot run for
+ * minutes while qmgr waits. */
+#define EXPAND_STEPS_MAX 20000
+#define EXPAND_FILES_MAX 1000
 
 struct exp {
 	struct resolver *r;
@@ -322,6 +333,9 @@ struct exp {
 	size_t n, cap;
 	const char *path[RESOLVE_DEPTH + 2];	/* names being expanded */
 	size_t depth;
+	size_t steps;				/* lookups and includes */
+	struct { dev_t dev; ino_t ino; } seen[EXPAND_FILES_MAX];
+	size_t nseen;				/* include files read */
 	struct str *why;
 };
 
@@ -337,6 +351,10 @@ owner(const char *path, int fd, struct trust *t, struct str *why)
 		return -1;
 	}
 	t->file = true;
+	t->include = false;
+	t->addresses_only = false;
+	t->file_uid = st.st_uid;
+	t->mode = st.st_mode;
 	if (st.st_uid == 0) {
 		const char *dp = cfg_str("default_privs");
 
@@ -408,14 +426,21 @@ push(struct exp *e, const char *name)
 static int targets(struct exp *e, const char *lines, const char *name,
     const char *detail, const struct trust *t);
 
-/* include - the targets of an include file, as its owner wrote them. */
+/* include - the targets of an include file, as its owner wrote them.
+ * Its |command and /file targets run as its owner, so they are honoured
+ * only when nobody else could have written them: not from a file that
+ * group or others may write, nor from one that another user's include
+ * file names (else any user could borrow the owner of any file). */
 static int
-include(struct exp *e, const char *path, const char *detail)
+include(struct exp *e, const char *path, const char *detail,
+    const struct trust *parent)
 {
 	struct str text = STR_INIT, lines = STR_INIT, why = STR_INIT;
+	struct stat st;
 	struct trust t;
 	char buf[8192];
 	ssize_t k;
+	size_t i;
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK))
@@ -424,10 +449,27 @@ include(struct exp *e, const char *path, const char *detail)
 		return errno == ENOENT || errno == EACCES || errno == ELOOP ?
 		    RESOLVE_PERM : RESOLVE_TEMP;
 	}
-	if (owner(path, fd, &t, e->why) < 0) {
+	if (owner(path, fd, &t, e->why) < 0 || fstat(fd, &st) < 0) {
 		close(fd);
 		return RESOLVE_TEMP;
 	}
+	for (i = 0; i < e->nseen; i++)
+		if (e->seen[i].dev == st.st_dev && e->seen[i].ino == st.st_ino) {
+			close(fd);	/* its targets are in already */
+			return RESOLVE_OK;
+		}
+	if (e->nseen == EXPAND_FILES_MAX) {
+		close(fd);
+		str_copyf(e->why, "more than %d include files",
+		    EXPAND_FILES_MAX);
+		return RESOLVE_PERM;
+	}
+	e->seen[e->nseen].dev = st.st_dev;
+	e->seen[e->nseen++].ino = st.st_ino;
+	t.include = true;
+	if ((t.mode & 022) != 0 || (parent != NULL && (parent->addresses_only ||
+	    (parent->include && parent->file_uid != t.file_uid))))
+		t.addresses_only = true;
 	while ((k = read(fd, buf, sizeof buf)) != 0) {
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -471,6 +513,11 @@ special(struct exp *e, const char *one, const char *name,
 		    name, one);
 		return RESOLVE_PERM;
 	}
+	if (t->addresses_only && (cmd || file)) {
+		str_copyf(e->why, "%s: %s: commands and files come only from "
+		    "an include file only its owner can write", name, one);
+		return RESOLVE_PERM;
+	}
 	if (!(cmd ? e->r->commands : file ? e->r->files : e->r->includes)) {
 		str_copyf(e->why, "%s: mail to %s is turned off "
 		    "(allow_mail_to_%s)", name, what, what);
@@ -482,7 +529,7 @@ special(struct exp *e, const char *one, const char *name,
 		return add(e, RESOLVE_FILE, one, "", t, name);
 	str_copyf(&key, ":include:%s", one + 9);
 	if ((rc = push(e, key.s)) == RESOLVE_OK) {
-		rc = include(e, one + 9, detail);
+		rc = include(e, one + 9, detail, t);
 		e->depth--;
 	}
 	str_free(&key);
@@ -640,6 +687,11 @@ expand(struct exp *e, const char *addr, const char *detail, const char *via)
 	bool self;
 	int rc;
 
+	if (++e->steps > EXPAND_STEPS_MAX) {
+		str_copyf(e->why, "%s: expansion takes more than %d lookups",
+		    via, EXPAND_STEPS_MAX);
+		return RESOLVE_PERM;
+	}
 	split_addr(e->r, addr, &p);
 	if (p.local.len == 0) {
 		str_copyf(e->why, "%s: empty local part", addr);
@@ -672,21 +724,29 @@ int
 resolve_expand(struct resolver *r, const char *addr,
     struct resolve_target **out, size_t *n, struct str *why)
 {
-	struct exp e;
+	struct exp *e;
 	int rc;
 
-	memset(&e, 0, sizeof e);
-	e.r = r;
-	e.why = why;
-	rc = expand(&e, addr, "", addr);
+	e = xcalloc(1, sizeof *e);
+	e->r = r;
+	e->why = why;
+	rc = expand(e, addr, "", addr);
+	if (rc == RESOLVE_OK && e->n == 0) {
+		/* an empty list, or an include file caught mid-rewrite:
+		 * never "delivered" to nobody */
+		str_copyf(why, "%s expands to no recipients", addr);
+		rc = RESOLVE_TEMP;
+	}
 	if (rc != RESOLVE_OK) {
-		resolve_targets_free(e.v, e.n);
+		resolve_targets_free(e->v, e->n);
+		free(e);
 		*out = NULL;
 		*n = 0;
 		return rc;
 	}
-	*out = e.v;
-	*n = e.n;
+	*out = e->v;
+	*n = e->n;
+	free(e);
 	return RESOLVE_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -241,9 +242,13 @@ store_user_create(const char *store_dir, const char *user,
 			give(p.s, owner, group);
 		}
 	}
-	/* The new directories themselves must survive a crash. */
+	/* The new directories themselves, and the index files LMDB made
+	 * in index/, must survive a crash. */
+	str_copyf(&p, "%s/index", path.s);
+	if ((rc = fsync_path(p.s, err)) == STORE_OK)
+		rc = fsync_path(path.s, err);
 	str_copyf(&p, "%s/u", store_dir);
-	if ((rc = fsync_path(path.s, err)) == STORE_OK)
+	if (rc == STORE_OK)
 		rc = fsync_path(p.s, err);
 out:
 	store_close(&s);
@@ -307,6 +312,27 @@ rm_tree(int parent, const char *name, struct str *err)
 	return rc;
 }
 
+/* gone_sweep - finish removals a crash interrupted. */
+static void
+gone_sweep(int ufd)
+{
+	struct str err = STR_INIT;
+	struct dirent *de;
+	DIR *d;
+	int fd = openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "%gone.", 6) == 0)
+			(void)rm_tree(ufd, de->d_name, &err);
+	closedir(d);
+	str_free(&err);
+}
+
 int
 store_user_delete(const char *store_dir, const char *user, struct str *err)
 {
@@ -330,7 +356,21 @@ store_user_delete(const char *store_dir, const char *user, struct str *err)
 		rc = STORE_NOUSER;
 		goto out;
 	}
-	rc = rm_tree(ufd, e.s, err) < 0 ? STORE_ERR : STORE_OK;
+	/* One rename takes the user away at once: a crash in the middle
+	 * of the removal then leaves a tree no one takes for a user (an
+	 * index whose files are half gone), which the next delete of any
+	 * user finishes.  '%' followed by a non-hex letter is never an
+	 * escaped user name. */
+	str_copyf(&p, "%%gone.%ld.%s", (long)getpid(), e.s);
+	if (renameat(ufd, e.s, ufd, p.s) < 0) {
+		str_copyf(err, "rename %s: %s", e.s, strerror(errno));
+		close(ufd);
+		rc = STORE_ERR;
+		goto out;
+	}
+	(void)fsync(ufd);
+	rc = rm_tree(ufd, p.s, err) < 0 ? STORE_ERR : STORE_OK;
+	gone_sweep(ufd);
 	if (rc == STORE_OK)
 		(void)fsync(ufd);
 	close(ufd);

@@ -499,12 +499,11 @@ users_del(struct users *u, const char *name, struct str *err)
 	struct str n = STR_INIT;
 	int rc = -1;
 
+	/* The hash goes first: a crash in between must not leave a
+	 * password waiting for the next user of that name. */
 	if (users_name_check(name, &n, err) == 0 &&
-	    (rc = edit(u, do_del, n.s, (uid_t)-1, (gid_t)-1, err)) == 0)
-		/* The hash goes with the user; a user that never had one
-		 * is fine. */
-		if (users_passwd_remove(u, n.s, err) < 0)
-			rc = -1;
+	    users_passwd_remove(u, n.s, err) == 0)
+		rc = edit(u, do_del, n.s, (uid_t)-1, (gid_t)-1, err);
 	str_free(&n);
 	return rc;
 }

@@ -47,10 +47,18 @@ def image(sender=b"s@example.org", rcpts=(b"r1@example.org",),
     return out + rec(b"M") + rec(b"D", content) + rec(b"E")
 
 
+def as_queue_owner(r, path):
+    """Give what the test wrote to the queue's owner, as if cleanup or
+    qmgr had written it (roostctl acts as that account)."""
+    st = os.stat(r.path("queue"))
+    os.chown(path, st.st_uid, st.st_gid)
+
+
 def put(r, state, qid, data=None, **kw):
     path = r.path("queue", state, qid)
     with open(path, "wb") as f:
         f.write(image(**kw) if data is None else data)
+    as_queue_owner(r, path)
     return path
 
 
@@ -62,6 +70,7 @@ def status(r, qid, *records):
                                         .replace("\n", "%0A"))
                            for k, v in attrs.items())
             f.write(rec(b"Q", text.encode()))
+    as_queue_owner(r, r.path("queue", "status", qid))
 
 
 def status_records(r, qid):
@@ -116,6 +125,7 @@ def stopped(layout):
         d = layout.path("queue", s)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
+        as_queue_owner(layout, d)
     return layout
 
 

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "aliases.h"
 #include "cfg.h"
@@ -106,6 +107,7 @@ int
 main(void)
 {
 	struct str p = STR_INIT, out = STR_INIT, u1 = STR_INIT, d1 = STR_INIT;
+	struct str t2 = STR_INIT;
 	struct passwd pw_nobody, pw_daemon, *nobody = &pw_nobody, *dmn = &pw_daemon;
 	struct resolver *r;
 	struct users *u;
@@ -362,8 +364,56 @@ main(void)
 			    "and the owner's group");
 			resolve_targets_free(t, n);
 		}
+
+		/* An include another user's include names, or one that
+		 * others may write: addresses only, never commands. */
+		str_copyf(&t2, ":include:%s/inner\nbob\n", dir);
+		file("list", t2.s);
+		file("inner", "|/usr/bin/evil\n");
+		str_copyf(&p, "%s/inner", dir);
+		ok(chown(p.s, nobody->pw_uid, nobody->pw_gid) == 0,
+		    "chown inner");
+		is_expand(r, "list", RESOLVE_PERM, "only its owner can write",
+		    "no commands from another user's nested include");
+		file("inner", "carol@remote.example\n");
+		is_expand(r, "list", RESOLVE_OK,
+		    "fwd:carol@remote.example mbox:bob",
+		    "addresses from it still count");
+		file("list", "|/usr/bin/listprog\n");
+		str_copyf(&p, "%s/list", dir);
+		ok(chmod(p.s, 0666) == 0, "chmod list 0666");
+		is_expand(r, "list", RESOLVE_PERM, "only its owner can write",
+		    "no commands from a world-writable include");
+		ok(chmod(p.s, 0644) == 0, "chmod list back");
 	} else
 		skip("not root: owner mapping");
+
+	/* An empty list is never "delivered". */
+	file("list", "# nobody here yet\n");
+	is_expand(r, "list", RESOLVE_TEMP, "expands to no recipients",
+	    "empty include");
+
+	/* Lists that name each other at every level are read once each:
+	 * 3^12 paths, 12 files. */
+	for (int i = 0; i < 12; i++) {
+		char name[16];
+
+		str_clear(&t2);
+		for (int j = 0; j < 3; j++)
+			str_catf(&t2, ":include:%s/fan%d\n", dir, i + 1);
+		snprintf(name, sizeof name, "fan%d", i);
+		file(name, t2.s);
+	}
+	file("fan12", "x@remote.example\n");
+	str_copyf(&t2, ":include:%s/fan0\n", dir);
+	file("list", t2.s);
+	{
+		time_t t0 = time(NULL);
+
+		is_expand(r, "list", RESOLVE_OK, "fwd:x@remote.example",
+		    "fan-out of includes");
+		ok(time(NULL) - t0 < 5, "fan-out expanded at once");
+	}
 
 	/* Too many targets. */
 	{

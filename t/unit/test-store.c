@@ -814,6 +814,22 @@ test_delete_user(void)
 	ok(access(p.s, F_OK) < 0, "directory gone");
 	is_rc(store_user_delete(dir, "carol", &err), STORE_NOUSER,
 	    "delete again: NOUSER");
+	/* a removal a crash interrupted is finished by the next one, and
+	 * was never taken for a user */
+	{
+		struct str g = STR_INIT;
+
+		str_copyf(&g, "%s/u/%%gone.1.erin", dir);
+		ok(mkdir(g.s, 0700) == 0, "a half-removed user tree");
+		str_cats(&g, "/index");
+		ok(mkdir(g.s, 0700) == 0, "with a left-over index");
+		store_user_create(dir, "fred", 0, (uid_t)-1, (gid_t)-1, &err);
+		is_rc(store_user_delete(dir, "fred", &err), STORE_OK,
+		    "delete fred");
+		str_copyf(&g, "%s/u/%%gone.1.erin", dir);
+		ok(access(g.s, F_OK) < 0, "the left-over tree is swept");
+		str_free(&g);
+	}
 	/* a handle kept open across delete and create again */
 	{
 		struct store *old, *s;
