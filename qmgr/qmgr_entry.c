@@ -478,7 +478,8 @@ conclude(struct run *x)
 		struct rcpt *r = &x->r[i];
 		struct qstatus_rcpt *s = &x->st.rcpt[i];
 		bool deferred = false, fwd = false, any = false;
-		const struct qmgr_reply *last = NULL, *bounce = NULL;
+		const struct qmgr_reply *last = NULL, *defer = NULL;
+		const struct qmgr_reply *bounce = NULL;
 
 		if (!r->active)
 			continue;
@@ -493,18 +494,21 @@ conclude(struct run *x)
 				continue;
 			}
 			last = &t->reply;
-			if (t->reply.result == QMGR_DEFER)
+			if (t->reply.result == QMGR_DEFER) {
 				deferred = true;
-			else if (t->reply.result == QMGR_BOUNCE)
+				defer = &t->reply;
+			} else if (t->reply.result == QMGR_BOUNCE)
 				bounce = &t->reply;
 		}
 		if (r->rc == RESOLVE_REMOTE)
 			fwd = any = true;
 		if (r->rc == RESOLVE_OK || r->rc == RESOLVE_REMOTE) {
 			if (deferred) {
+				/* the reason is the deferring target's,
+				 * not whatever target came last */
 				qmgr_reply_set(&r->outcome, QMGR_DEFER,
-				    str_cstr(&last->dsn), "%s",
-				    str_cstr(&last->text));
+				    str_cstr(&defer->dsn), "%s",
+				    str_cstr(&defer->text));
 			} else if (fwd) {
 				r->waiting = true;
 				qmgr_reply_set(&r->outcome, QMGR_DEFER,
@@ -696,8 +700,15 @@ warn(struct run *x)
 	if (!pending)
 		return;
 	if (x->e.sender.len > 0) {
+		/* judge this notice by its own fate, not by an earlier
+		 * report of this run, or it would go out again and again */
+		bool before = x->dsn_failed, failed;
+
+		x->dsn_failed = false;
 		send_dsn(x, QMGR_DSN_DELAYED, 0, false);
-		if (x->dsn_failed)
+		failed = x->dsn_failed;
+		x->dsn_failed = before || failed;
+		if (failed)
 			return;
 	}
 	qstatus_putu(&rec, "warned", x->now);
@@ -781,10 +792,13 @@ finish(struct run *x, uint64_t *due_us)
 	if (i == x->e.nrcpt && !x->dsn_failed) {
 		/* all done and reported: the entry goes first, so a crash
 		 * leaves an orphan status file, never a lost record */
-		if (unlink(x->path.s) < 0)
+		if (unlink(x->path.s) < 0) {
+			/* the status file must outlive the entry, or the
+			 * next run would deliver everything again */
 			log_error("%s: unlink %s: %m", x->id, x->path.s);
-		else if (queue_fsync_dir(qmgr_conf.queue_dir,
-		    QUEUE_ACTIVE) < 0)
+			return QMGR_DONE;
+		}
+		if (queue_fsync_dir(qmgr_conf.queue_dir, QUEUE_ACTIVE) < 0)
 			log_error("%s: fsync active: %m", x->id);
 		if (unlink(x->spath.s) < 0 && errno != ENOENT)
 			log_warn("%s: unlink %s: %m", x->id, x->spath.s);
