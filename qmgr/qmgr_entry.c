@@ -356,9 +356,19 @@ deliver_pipes(struct run *x)
 		struct tgt *t = &x->t[i];
 		struct qmgr_pipe_req q;
 
+		struct tgt *same = NULL;
+		size_t j;
+
 		if (t->skip || (t->kind != RESOLVE_COMMAND &&
 		    t->kind != RESOLVE_FILE))
 			continue;
+		/* Two recipients that reach one command or file get one
+		 * run of it, as they get one copy in a mailbox. */
+		for (j = 0; j < i && same == NULL; j++)
+			if (x->t[j].tried && x->t[j].kind == t->kind &&
+			    x->t[j].uid == t->uid && x->t[j].gid == t->gid &&
+			    str_eqs(&x->t[j].to, str_cstr(&t->to)))
+				same = &x->t[j];
 		memset(&q, 0, sizeof q);
 		q.id = x->id;
 		q.path = x->path.s;
@@ -370,7 +380,12 @@ deliver_pipes(struct run *x)
 		q.sender = x->e.sender.s ? x->e.sender.s : "";
 		q.recipient = x->r[t->rcpt].addr.s;
 		q.alias = t->via.s ? t->via.s : "";
-		qmgr_pipe_deliver(&q, &t->reply);
+		if (same != NULL)
+			qmgr_reply_set(&t->reply, same->reply.result,
+			    str_cstr(&same->reply.dsn), "%s",
+			    str_cstr(&same->reply.text));
+		else
+			qmgr_pipe_deliver(&q, &t->reply);
 		t->tried = true;
 		if (t->reply.result != QMGR_DEFER) {
 			record(&rec, t->rcpt, t->name.s,

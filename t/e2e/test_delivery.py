@@ -116,9 +116,10 @@ def inst():
                     "exploder: :include:%s\n"
                     "piper: \"|cat > %s/piped\"\n"
                     "filer: %s/mbox\n"
+                    "filer2: %s/mbox\n"
                     "away: someone@remote.example\n"
                     "mixed: alice, far@remote.example\n"
-                    % (r.path("etc", "list.txt"), box, box))
+                    % (r.path("etc", "list.txt"), box, box, box))
         with open(r.path("etc", "virtual"), "w") as f:
             # as in Postfix, a catch-all also catches the domain's
             # real users unless they are listed (an alias to itself)
@@ -183,6 +184,16 @@ def test_pipe_command_and_file(inst):
              m2.encode() in open(mbox, "rb").read(), 20)
     assert open(mbox, "rb").read().startswith(b"From alice@localhost ")
     wait_for(lambda: queue_empty(inst), 20)
+
+
+def test_one_file_reached_twice_gets_one_copy(inst):
+    m = send(inst, "alice@localhost", ["filer@localhost",
+                                       "filer2@localhost"])
+    mbox = os.path.join(inst.path("box"), "mbox")
+    wait_for(lambda: os.path.exists(mbox) and
+             m.encode() in open(mbox, "rb").read(), 20)
+    wait_for(lambda: queue_empty(inst), 20)
+    assert open(mbox, "rb").read().count(m.encode()) == 1
 
 
 def test_virtual_alias_and_catchall(inst):
