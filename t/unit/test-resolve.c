@@ -490,6 +490,7 @@ main(void)
 		diag("could not remove %s", dir);
 	str_free(&p);
 	str_free(&out);
+	str_free(&t2);
 	str_free(&u1);
 	str_free(&d1);
 	str_free(&err);
