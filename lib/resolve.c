@@ -555,8 +555,17 @@ targets(struct exp *e, const char *lines, const char *name,
 		if (one.s[0] == '|' || one.s[0] == '/' ||
 		    strncasecmp(one.s, ":include:", 9) == 0)
 			rc = special(e, one.s, name, detail, t);
-		else
-			rc = expand(e, one.s, detail, name);
+		else if ((rc = expand(e, one.s, detail, name)) ==
+		    RESOLVE_UNKNOWN) {
+			/* one stale member of a list fails alone, as in
+			 * sendmail: the others still get the mail */
+			size_t had = e->n;
+
+			if ((rc = add(e, RESOLVE_FAILED, one.s, "", NULL,
+			    name)) == RESOLVE_OK && e->n > had)
+				str_copys(&e->v[had].why, str_cstr(e->why));
+			str_clear(e->why);
+		}
 	}
 	str_free(&one);
 	return rc;
@@ -757,6 +766,7 @@ resolve_targets_free(struct resolve_target *t, size_t n)
 		str_free(&t[i].to);
 		str_free(&t[i].detail);
 		str_free(&t[i].via);
+		str_free(&t[i].why);
 	}
 	free(t);
 }

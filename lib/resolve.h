@@ -45,6 +45,9 @@ enum resolve_kind {
 	RESOLVE_FORWARD,	/* to: a remote address (outbound) */
 	RESOLVE_COMMAND,	/* to: the command line after '|' */
 	RESOLVE_FILE,		/* to: the absolute path */
+	RESOLVE_FAILED,		/* to: a member of a list that is unknown
+				 * (5.1.1); why: the reason.  The other
+				 * members are still delivered */
 };
 
 struct resolve_target {
@@ -54,6 +57,7 @@ struct resolve_target {
 	uid_t uid;		/* COMMAND/FILE: the account it runs as */
 	gid_t gid;
 	struct str via;		/* the alias (or user) that produced it */
+	struct str why;		/* RESOLVE_FAILED: the reason */
 };
 
 struct resolver;

@@ -314,6 +314,7 @@ resolve(struct run *x)
 				[RESOLVE_FORWARD] = "forward",
 				[RESOLVE_COMMAND] = "command",
 				[RESOLVE_FILE] = "file",
+				[RESOLVE_FAILED] = "failed",
 			};
 
 			t->rcpt = i;
@@ -339,6 +340,16 @@ resolve(struct run *x)
 				if (*p == '\n' || *p == '\r')
 					*p = ' ';
 			t->skip = qstatus_target_done(s, t->name.s);
+			if (t->kind == RESOLVE_FAILED && !t->skip) {
+				/* an unknown member of a list: it bounces,
+				 * the rest of the list is delivered */
+				qmgr_reply_set(&t->reply, QMGR_BOUNCE,
+				    "5.1.1", "550 5.1.1 %s",
+				    str_cstr(&rt[j].why));
+				t->tried = true;
+				log_outcome(x, t->to.s, r->addr.s, "none",
+				    &t->reply, "bounced");
+			}
 		}
 		resolve_targets_free(rt, n);
 	}
@@ -484,7 +495,8 @@ conclude(struct run *x)
 	for (i = 0; i < x->nt; i++) {
 		struct tgt *t = &x->t[i];
 
-		if (t->tried && t->kind == RESOLVE_MAILBOX &&
+		if (t->tried && (t->kind == RESOLVE_MAILBOX ||
+		    t->kind == RESOLVE_FAILED) &&
 		    t->reply.result != QMGR_DEFER)
 			record(&recs[n++], t->rcpt, t->name.s,
 			    word(t->reply.result), &t->reply, x->now);

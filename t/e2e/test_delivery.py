@@ -117,6 +117,7 @@ def inst():
                     "piper: \"|cat > %s/piped\"\n"
                     "filer: %s/mbox\n"
                     "filer2: %s/mbox\n"
+                    "stale: bob, nosuchuser\n"
                     "away: someone@remote.example\n"
                     "mixed: alice, far@remote.example\n"
                     % (r.path("etc", "list.txt"), box, box, box))
@@ -165,6 +166,16 @@ def test_alias_list_and_nesting(inst):
     wait_for(lambda: queue_empty(inst), 20)
     log = inst.log("qmgr")
     assert "orig_to=<nested@localhost>" in log
+
+
+def test_unknown_list_member_fails_alone(inst):
+    m = send(inst, "carol@localhost", ["stale@localhost"])
+    wait_for(lambda: marked(inst, "bob", m), 20)
+    # the bounce quotes the original (with its marker) and names the
+    # member that failed
+    wait_for(lambda: [b for b in marked(inst, "carol", m)
+                      if b"nosuchuser" in b and b"5.1.1" in b], 20)
+    wait_for(lambda: queue_empty(inst), 20)
 
 
 def test_include_file(inst):

@@ -52,7 +52,8 @@ compile(const char *name, enum aliases_kind kind)
 static int
 expand(struct resolver *r, const char *addr, struct str *out)
 {
-	static const char *const kinds[] = { "mbox", "fwd", "cmd", "file" };
+	static const char *const kinds[] = { "mbox", "fwd", "cmd", "file",
+		"failed" };
 	struct resolve_target *t;
 	size_t n;
 	int rc;
@@ -160,7 +161,8 @@ main(void)
 	    "ext+one: alice@example.test\n"
 	    "plain: bob\n"
 	    "virt: info@example.test\n"
-	    "missing: :include:/nonexistent/list\n");
+	    "missing: :include:/nonexistent/list\n"
+	    "stale: bob, gone@example.test, nosuchuser\n");
 	{
 		struct str t = STR_INIT;
 
@@ -320,8 +322,11 @@ main(void)
 	    "fwd:someone@remote.example", "virtual alias to remote");
 	is_expand(r, "vloop@example.test", RESOLVE_PERM, "mail loop",
 	    "virtual loop");
-	is_expand(r, "keepself@example.test", RESOLVE_UNKNOWN, "unknown",
-	    "virtual alias to itself without a user");
+	is_expand(r, "stale", RESOLVE_OK, "mbox:bob failed:gone@example.test "
+	    "failed:nosuchuser", "unknown members of a list fail alone");
+	is_expand(r, "keepself@example.test", RESOLVE_OK,
+	    "failed:keepself@example.test fwd:x@remote.example",
+	    "virtual alias to itself without a user: that member fails");
 	is_expand(r, "x@remote.example", RESOLVE_OK, "fwd:x@remote.example",
 	    "remote address");
 	is_expand(r, "nobody@example.test", RESOLVE_UNKNOWN, "User unknown",
