@@ -324,7 +324,8 @@ resolve(struct run *x)
 			str_copys(&t->via, str_cstr(&rt[j].via));
 			t->uid = rt[j].uid;
 			t->gid = rt[j].gid;
-			if (t->uid == 0) {	/* never run anything as root */
+			/* never run anything as root, nor with its group */
+			if (t->uid == 0 || t->gid == 0) {
 				t->uid = qmgr_conf.nobody_uid;
 				t->gid = qmgr_conf.nobody_gid;
 			}
