@@ -109,12 +109,19 @@ map_env_grow(MDB_env *env, struct str *err)
 int
 map_txn_begin(MDB_env *env, bool rdonly, MDB_txn **txn, struct str *err)
 {
+	return map_txn_begin_busy(env, rdonly, false, txn, err);
+}
+
+int
+map_txn_begin_busy(MDB_env *env, bool rdonly, bool busy, MDB_txn **txn,
+    struct str *err)
+{
 	unsigned flags = rdonly ? MDB_RDONLY : 0;
 	int rc;
 
 	*txn = NULL;
 	rc = mdb_txn_begin(env, NULL, flags, txn);
-	if (rc == MDB_MAP_RESIZED) {
+	if (rc == MDB_MAP_RESIZED && !busy) {
 		/* Another process grew the map: adopt its size and retry. */
 		if ((rc = mdb_env_set_mapsize(env, 0)) == 0)
 			rc = mdb_txn_begin(env, NULL, flags, txn);

@@ -34,6 +34,12 @@ int map_env_grow(MDB_env *env, struct str *err) MAP_WUR;
 
 int map_txn_begin(MDB_env *env, bool rdonly, MDB_txn **txn,
     struct str *err) MAP_WUR;
+/* map_txn_begin_busy - the same while busy says this process has other
+ * transactions or cursors open on env: then a map another process
+ * grew cannot be adopted (remapping would pull the pages from under
+ * them), and MAP_ERR says to retry once they are closed. */
+int map_txn_begin_busy(MDB_env *env, bool rdonly, bool busy, MDB_txn **txn,
+    struct str *err) MAP_WUR;
 /* map_txn_commit - commit and set *txn to NULL (also on failure). */
 int map_txn_commit(MDB_txn **txn, struct str *err) MAP_WUR;
 /* map_txn_abort - abort and set *txn to NULL; NULL is a no-op. */

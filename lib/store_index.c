@@ -369,7 +369,8 @@ store_open_int(struct store **sp, const char *store_dir, const char *user,
 	/* The layout version is written last by store_user_create. */
 	if (create)
 		goto files;
-	if ((rc = map_txn_begin(s->se->env, true, &txn, err)) != MAP_OK) {
+	if ((rc = map_txn_begin_busy(s->se->env, true, s->se->active > 0,
+	    &txn, err)) != MAP_OK) {
 		rc = STORE_ERR;
 		goto fail;
 	}
@@ -530,7 +531,8 @@ store_txn_begin(struct store *s, bool write, struct str *err)
 		grow(s, NULL);
 	} else if (write)
 		maybe_grow(s);
-	rc = map_txn_begin(s->se->env, !write, &s->txn, err);
+	rc = map_txn_begin_busy(s->se->env, !write, s->se->active > 0,
+	    &s->txn, err);
 	if (rc != MAP_OK)
 		return STORE_ERR;
 	s->txn_write = write;
@@ -603,7 +605,8 @@ store_write(struct store *s, int (*fn)(struct store *, MDB_txn *, void *,
 	}
 	for (tries = 0;; tries++) {
 		s->dirty = s->keep = false;
-		mrc = map_txn_begin(s->se->env, false, &txn, err);
+		mrc = map_txn_begin_busy(s->se->env, false,
+		    s->se->active > 0, &txn, err);
 		if (mrc != MAP_OK)
 			return STORE_ERR;
 		s->se->active++;
@@ -646,7 +649,8 @@ store_read(struct store *s, int (*fn)(struct store *, MDB_txn *, void *,
 		rc = fn(s, s->txn, arg, err);
 		return rc == STORE_FULL_INT ? STORE_ERR : rc;
 	}
-	if (map_txn_begin(s->se->env, true, &txn, err) != MAP_OK)
+	if (map_txn_begin_busy(s->se->env, true, s->se->active > 0, &txn,
+	    err) != MAP_OK)
 		return STORE_ERR;
 	s->se->active++;
 	rc = fn(s, txn, arg, err);

@@ -380,6 +380,60 @@ test_explicit_txn(void)
 	store_test_mapsize = 0;
 }
 
+/* ---- a map grown by another process under an open snapshot ---- */
+
+static struct store *nest_store;
+static int nest_calls, nest_rc = 99;
+
+static int
+nest_cb(const struct store_msg *m, void *arg)
+{
+	uint64_t used;
+	pid_t pid;
+
+	(void)m, (void)arg;
+	if (nest_calls++ != 1)
+		return 0;
+	if ((pid = xfork()) == 0) {
+		struct store *c;
+		int i, rc = 0;
+
+		if (store_open(&c, dir, "nest", &err) != STORE_OK)
+			_exit(1);
+		for (i = 0; i < 600 && rc == STORE_OK; i++)
+			rc = deliver_one(c, NULL, i, NULL, NULL);
+		store_close(&c);
+		_exit(rc == STORE_OK ? 0 : 1);
+	}
+	is_int(reap(pid), 0, "another process grows the map meanwhile");
+	/* adopting the new size now would unmap the pages the listing
+	 * still reads: the nested call must fail, not crash */
+	nest_rc = store_quota_get(nest_store, &used, NULL, NULL, NULL, &err);
+	return 0;
+}
+
+static void
+test_grown_under_snapshot(void)
+{
+	uint64_t used = 0, count = 0;
+	int i;
+
+	store_test_mapsize = 128 << 10;
+	store_user_create(dir, "nest", 0, (uid_t)-1, (gid_t)-1, &err);
+	store_open(&nest_store, dir, "nest", &err);
+	for (i = 0; i < 20; i++)
+		deliver_one(nest_store, NULL, i, NULL, NULL);
+	is_int(store_msg_list(nest_store, 1, 1, nest_cb, NULL, &err),
+	    STORE_OK, "the listing finishes on its snapshot");
+	is_int(nest_calls, 20, "and sees every message of it");
+	is_int(nest_rc, STORE_ERR, "a nested call meanwhile: temporary error");
+	is_int(store_quota_get(nest_store, &used, NULL, &count, NULL, &err),
+	    STORE_OK, "once the snapshot is closed, the new size is adopted");
+	is_int((long long)count, 620, "and every message is there");
+	store_close(&nest_store);
+	store_test_mapsize = 0;
+}
+
 /* ---- notification latency ---- */
 
 static void
@@ -555,6 +609,7 @@ main(void)
 		bail("mkdtemp");
 	test_concurrent();
 	test_explicit_txn();
+	test_grown_under_snapshot();
 	test_notify();
 	test_kill();
 	if (getenv("TEST_KEEP") == NULL) {
