@@ -136,3 +136,15 @@ smtpdata_read(struct buf *b, struct smtpdata *d, struct str *line,
 	} while (!d->done);
 	return BUF_OK;
 }
+
+size_t
+smtpdata_take(struct smtpdata *d, const char *p, size_t n, struct str *out,
+    unsigned long long *size)
+{
+	size_t before = out->len, used, i;
+
+	used = smtpdata_feed(d, p, n, out);
+	for (i = before; i < out->len; i++)
+		*size += out->s[i] == '\n' ? 2 : 1;
+	return used;
+}

@@ -45,6 +45,11 @@ void smtpdata_init(struct smtpdata *d, bool dot, bool normalize,
  */
 size_t smtpdata_feed(struct smtpdata *d, const char *p, size_t n,
     struct str *out);
+/* smtpdata_take - smtpdata_feed, adding to *size the octets appended
+ * to out with each line end counted as CRLF, as the client sent it and
+ * as SIZE (RFC 1870) measures it. */
+size_t smtpdata_take(struct smtpdata *d, const char *p, size_t n,
+    struct str *out, unsigned long long *size);
 /*
  * smtpdata_read - DATA from b until its end: each line (at most max
  * octets, read into line) goes to take(arg, bytes, n), which feeds d.

@@ -102,16 +102,13 @@ head(struct lmtpd *st, size_t from)
 		st->head_done = true;
 }
 
-/* take - decode n bytes of p; size counts line ends as CRLF, as the
- * client sent them and as SIZE (RFC 1870) measures. */
+/* take - decode n bytes of p, counting the size as SIZE measures it. */
 static size_t
 take(struct lmtpd *st, const char *p, size_t n)
 {
-	size_t before = st->content.len, used, i;
+	size_t before = st->content.len;
+	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
-	used = smtpdata_feed(&st->dec, p, n, &st->content);
-	for (i = before; i < st->content.len; i++)
-		st->size += st->content.s[i] == '\n' ? 2 : 1;
 	if (st->size > (unsigned long long)cfg_int("message_size_limit"))
 		st->too_big = true;
 	head(st, before);

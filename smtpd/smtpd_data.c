@@ -149,16 +149,12 @@ push(struct smtpd *st, bool all)
 	str_clear(&st->content);
 }
 
-/* take - decode n bytes of p; the size counts each line end as CRLF,
- * as the client sent it and as SIZE (RFC 1870) measures it. */
+/* take - decode n bytes of p, counting the size as SIZE measures it. */
 static size_t
 take(struct smtpd *st, const char *p, size_t n)
 {
-	size_t before = st->content.len, used, i;
+	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
-	used = smtpdata_feed(&st->dec, p, n, &st->content);
-	for (i = before; i < st->content.len; i++)
-		st->size += st->content.s[i] == '\n' ? 2 : 1;
 	if (st->size > (unsigned long long)cfg_int("message_size_limit"))
 		st->too_big = true;
 	push(st, false);

@@ -152,6 +152,17 @@ main(void)
 	smtpdata_feed(&d, "\nb", 2, &out);
 	smtpdata_finish(&d, &out);
 	ok(d.flags == 0 && out.len == 3, "CR|LF across BDAT chunks");
+	/* the size counts line ends as CRLF, however they were split */
+	{
+		unsigned long long size = 0;
+
+		str_clear(&out);
+		smtpdata_init(&d, true, false, 1000);
+		smtpdata_take(&d, "ab\r", 3, &out, &size);
+		smtpdata_take(&d, "\n..c\r\n.\r\n", 10, &out, &size);
+		is_str(out.s, "ab\n.c\n", "take: content");
+		is_int((long long)size, 8, "take: size as SIZE measures it");
+	}
 	str_free(&out);
 	return done_testing();
 }
