@@ -193,13 +193,18 @@ static struct store_env *envs;
 
 size_t store_test_mapsize;
 
+/* Environments no handle uses stay open, up to ENV_IDLE_MAX of them:
+ * opening one (files, locks, the mapping) costs more than a delivery's
+ * own work, and a daemon sees the same users again and again.  A user
+ * deleted meanwhile is caught by store_env_get (a new index directory,
+ * or env_gone). */
+#define ENV_IDLE_MAX 32
+
 static void
-env_release(struct store_env *se)
+env_close(struct store_env *se)
 {
 	struct store_env **pp;
 
-	if (se == NULL || --se->refs > 0)
-		return;
 	for (pp = &envs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == se) {
 			*pp = se->next;
@@ -210,6 +215,28 @@ env_release(struct store_env *se)
 	if (se->pid == getpid())
 		map_env_close(&se->env);
 	free(se);
+}
+
+static void
+env_release(struct store_env *se)
+{
+	struct store_env *p, *lru = NULL;
+	size_t idle = 0;
+
+	if (se == NULL || --se->refs > 0)
+		return;
+	if (se->pid != getpid()) {
+		env_close(se);
+		return;
+	}
+	/* the list is in order of use, most recent first */
+	for (p = envs; p != NULL; p = p->next)
+		if (p->refs == 0) {
+			idle++;
+			lru = p;
+		}
+	if (idle > ENV_IDLE_MAX)
+		env_close(lru);
 }
 
 /* open_dbis - open every database; create: in a write transaction,
@@ -280,8 +307,19 @@ store_env_get(const char *dir, bool create, struct store_env **out,
 			if (create && (rc = open_dbis(se, true, err)) != 0)
 				return rc;
 			se->refs++;
+			*pp = se->next;		/* to the front: just used */
+			se->next = envs;
+			envs = se;
 			*out = se;
 			return STORE_OK;
+		}
+		if (se->refs == 0 && env_gone(se)) {
+			*pp = se->next;		/* an idle one of a deleted user */
+			se->next = NULL;
+			if (se->pid == pid)
+				map_env_close(&se->env);
+			free(se);
+			continue;
 		}
 		pp = &se->next;
 	}

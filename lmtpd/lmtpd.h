@@ -86,12 +86,6 @@ bool lmtpd_bdat(struct lmtpd *st);
  * order and send each its reply as soon as its copy is durable. */
 void lmtpd_deliver(struct lmtpd *st);
 
-/* lmtpd_stores.c: lmtpd_store - user's store, from the worker's cache
- * of open stores when its index is unchanged (store_open's results);
- * lmtpd_store_release - done with it (it may stay open, cached). */
-int lmtpd_store(const char *store_dir, const char *user, struct store **s,
-    struct str *err);
-void lmtpd_store_release(struct store **s);
 
 /* lmtpd_msgid - the Message-ID of header section head (LF or CRLF
  * line ends), normalised: unfolded, blanks around it and just inside

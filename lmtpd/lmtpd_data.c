@@ -102,10 +102,12 @@ head(struct lmtpd *st, size_t from)
 		st->head_done = true;
 }
 
-/* take - decode n bytes of p, counting the size as SIZE measures it. */
+/* take - decode n bytes of p, counting the size as SIZE measures it
+ * (a smtpdata_read callback). */
 static size_t
-take(struct lmtpd *st, const char *p, size_t n)
+take(void *arg, const char *p, size_t n)
 {
+	struct lmtpd *st = arg;
 	size_t before = st->content.len;
 	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
@@ -114,13 +116,6 @@ take(struct lmtpd *st, const char *p, size_t n)
 	head(st, before);
 	push(st, false);
 	return used;
-}
-
-/* take_line - take() as smtpdata_read calls it. */
-static size_t
-take_line(void *st, const char *p, size_t n)
-{
-	return take(st, p, n);
 }
 
 /* each - the same reply for every recipient. */
@@ -197,8 +192,8 @@ lmtpd_data(struct lmtpd *st)
 		return true;
 	}
 	lmtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
-	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, LMTPD_DATA_LINE_MAX, take_line,
-	    st)) != BUF_OK)
+	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line,
+	    LMTPD_DATA_LINE_MAX, take, st)) != BUF_OK)
 		return lost(st, bs);
 	finish(st);
 	return true;

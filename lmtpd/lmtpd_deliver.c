@@ -88,7 +88,7 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 	int rc;
 
 	o->uid = 0;
-	rc = lmtpd_store(st->store_dir, r->user.s, &s, &err);
+	rc = store_open(&s, st->store_dir, r->user.s, &err);
 	if (rc == STORE_NOUSER) {
 		/* removed since RCPT: a user the resolver knows gets a
 		 * store again, as at RCPT */
@@ -96,7 +96,7 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 		rc = store_user_create(
 		    st->store_dir, r->user.s, 0, (uid_t)-1, (gid_t)-1, &err);
 		if (rc == STORE_OK)
-			rc = lmtpd_store(st->store_dir, r->user.s, &s, &err);
+			rc = store_open(&s, st->store_dir, r->user.s, &err);
 	}
 	if (rc == STORE_OK)
 		rc = key ? once(s, st->sp, key, &seen, &o->uid, &err)
@@ -134,7 +134,7 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 		o->status = "deferred";
 		o->dsn = "4.3.0";
 	}
-	lmtpd_store_release(&s);
+	store_close(&s);
 	str_free(&err);
 }
 

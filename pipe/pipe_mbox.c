@@ -13,13 +13,14 @@ void
 pipe_mbox_from(const char *sender, time_t t, struct str *out)
 {
 	char date[64];
+	const char *d = date;
 	struct tm tm;
 
 	/* asctime form, in UTC so the line does not depend on TZ */
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tm) == 0)
-		strcpy(date, "Thu Jan  1 00:00:00 1970");
-	str_catf(out, "From %s %s\n", *sender ? sender : "MAILER-DAEMON", date);
+		d = "Thu Jan  1 00:00:00 1970";
+	str_catf(out, "From %s %s\n", *sender ? sender : "MAILER-DAEMON", d);
 }
 
 void

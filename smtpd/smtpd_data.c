@@ -149,23 +149,18 @@ push(struct smtpd *st, bool all)
 	str_clear(&st->content);
 }
 
-/* take - decode n bytes of p, counting the size as SIZE measures it. */
+/* take - decode n bytes of p, counting the size as SIZE measures it
+ * (a smtpdata_read callback). */
 static size_t
-take(struct smtpd *st, const char *p, size_t n)
+take(void *arg, const char *p, size_t n)
 {
+	struct smtpd *st = arg;
 	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
 	if (st->size > (unsigned long long)cfg_int("message_size_limit"))
 		st->too_big = true;
 	push(st, false);
 	return used;
-}
-
-/* take_line - take() as smtpdata_read calls it. */
-static size_t
-take_line(void *st, const char *p, size_t n)
-{
-	return take(st, p, n);
 }
 
 /* verdict - the reply to a message that failed, or false if none. */
@@ -268,8 +263,8 @@ smtpd_data(struct smtpd *st)
 	}
 	smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
 	begin_data(st, true);
-	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, max, take_line,
-	    st)) != BUF_OK)
+	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, max, take, st))
+	    != BUF_OK)
 		return lost(st, bs);
 	end_data(st);
 	finish(st);

@@ -4,7 +4,6 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "aliases.h"
 #include "cfg.h"
@@ -412,13 +411,10 @@ main(void)
 	file("fan12", "x@remote.example\n");
 	str_copyf(&t2, ":include:%s/fan0\n", dir);
 	file("list", t2.s);
-	{
-		time_t t0 = time(NULL);
-
-		is_expand(r, "list", RESOLVE_OK, "fwd:x@remote.example",
-		    "fan-out of includes");
-		ok(time(NULL) - t0 < 5, "fan-out expanded at once");
-	}
+	/* read once each, they stay far below the 1000-file limit that
+	 * 3^12 readings would hit */
+	is_expand(r, "list", RESOLVE_OK, "fwd:x@remote.example",
+	    "fan-out of includes");
 
 	/* Too many targets. */
 	{

@@ -814,6 +814,25 @@ test_delete_user(void)
 	ok(access(p.s, F_OK) < 0, "directory gone");
 	is_rc(store_user_delete(dir, "carol", &err), STORE_NOUSER,
 	    "delete again: NOUSER");
+	/* a closed store stays open underneath, and must not outlive its
+	 * user: delete and create again, then open */
+	{
+		struct store *s;
+		struct store_mailbox mb;
+
+		store_user_create(dir, "gina", 0, (uid_t)-1, (gid_t)-1, &err);
+		store_open(&s, dir, "gina", &err);
+		deliver(s, "x\n", NULL, NULL);
+		store_close(&s);
+		store_user_delete(dir, "gina", &err);
+		store_user_create(dir, "gina", 0, (uid_t)-1, (gid_t)-1, &err);
+		is_rc(store_open(&s, dir, "gina", &err), STORE_OK,
+		    "open gina again");
+		store_mailbox_get(s, "INBOX", &mb, &err);
+		is_int(mb.messages, 0, "the new store, not the idle old one");
+		store_mailbox_free(&mb);
+		store_close(&s);
+	}
 	/* a removal a crash interrupted is finished by the next one, and
 	 * was never taken for a user */
 	{
