@@ -108,6 +108,14 @@ $(OUT)/t/test-sendmail-opts: $(OUT)/t/unit/test-sendmail-opts.o \
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The IMAP command parser and SEARCH are imapd's own: their tests link
+# imapd's objects.
+IMAPD_TESTED := $(OUT)/imapd/imap_parse.o $(OUT)/imapd/imap_search.o
+$(OUT)/t/test-imap-parse $(OUT)/t/test-imap-search: $(OUT)/t/%: \
+    $(OUT)/t/unit/%.o $(IMAPD_TESTED) $(LIBROOST)
+	@mkdir -p $(@D)
+	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 	ln -sf sendmail $@
 

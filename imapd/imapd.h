@@ -1,18 +1,158 @@
 /*
  * imapd - shared declarations of the IMAP server.
+ *
+ * One worker process serves one connection at a time (lib/server.c);
+ * struct imapd is that connection's state.  Command handlers take the
+ * parsed command, write untagged responses and the tagged completion
+ * into st->ss.b themselves, and return.  After each command the
+ * session loop reports what changed in the selected mailbox where RFC
+ * 3501 7.4.1 allows (imapd_sync).
  */
 #ifndef IMAPD_H
 #define IMAPD_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imap_parse.h"
 #include "server.h"
+#include "session.h"
+#include "store.h"
+#include "users.h"
 
 #define IMAPD_ROLE_IMAP "imap"
 #define IMAPD_ROLE_IMAPS "imaps"
 
-/* Longest command line we read (RFC 7162 3 suggests at least 8192). */
-#define IMAPD_LINE_MAX 8192
+/* Nesting of lists and of SEARCH keys we accept. */
+#define IMAPD_DEPTH_MAX 32
+
+enum imapd_state {
+	IMAPD_NOAUTH,
+	IMAPD_AUTH,
+	IMAPD_SELECTED,
+	IMAPD_LOGOUT,
+};
+
+/* A message of the selected mailbox as this session knows it: the
+ * sequence number is its index + 1. */
+struct imapd_msg {
+	uint32_t uid;
+	unsigned flags;		/* STORE_F_*, as last reported */
+	char *keywords;		/* as last reported; NULL: none */
+	uint64_t modseq;	/* as last reported */
+	bool recent;		/* \Recent belongs to this session */
+	bool gone;		/* expunged, not yet reported */
+};
+
+struct imapd {
+	struct session ss;
+	struct imap_cmd cmd;
+	struct imap_limits lim;
+	enum imapd_state state;
+	const char *store_dir;
+	struct users *users;
+	struct store *store;	/* after login */
+	struct str user;	/* the store user name, after login */
+	int notify_fd;		/* store_notify_open, after login */
+	bool utf8;		/* ENABLE UTF8=ACCEPT: names are UTF-8 */
+	bool rev2;		/* ENABLE IMAP4rev2 */
+	bool condstore;		/* CONDSTORE enabled (RFC 7162 3.1) */
+	unsigned auth_failures;
+	unsigned bad_commands;	/* in a row; too many closes */
+	int slot_ip, slot_user;	/* lib/slots.h locks, or -1 */
+	/* The tagged completion of the command running: kept back until
+	 * the untagged news the command may carry has been written. */
+	struct str tagged;
+
+	/* The selected mailbox. */
+	struct store_mailbox mb;
+	bool readonly;		/* EXAMINE */
+	struct imapd_msg *msgs;
+	size_t nmsgs, capmsgs;
+	uint64_t seen_modseq;	/* changes up to here are reported */
+	struct imap_seqset saved;	/* SEARCHRES "$", UIDs */
+	struct str kwlist;	/* keywords announced in FLAGS */
+};
 
 /* imapd_session - serve one IMAP connection to the end. */
 void imapd_session(int fd, const struct server_listener *l, void *ctx);
+
+/* ---- replies (imapd_session.c) ---- */
+/* imapd_ok/no/bad - the tagged completion for c: "tag OK text". */
+void imapd_ok(struct imapd *st, const struct imap_cmd *c, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void imapd_no(struct imapd *st, const struct imap_cmd *c, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+void imapd_bad(struct imapd *st, const struct imap_cmd *c, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+/* imapd_store_error - "tag NO [code] text" for a failed store call:
+ * TRYCREATE for a missing mailbox, OVERQUOTA, ALREADYEXISTS,
+ * NONEXISTENT, SERVERBUG (logged) for STORE_ERR. */
+void imapd_store_error(struct imapd *st, const struct imap_cmd *c, int rc,
+    const char *what, const struct str *err);
+
+/* ---- mailbox names (imapd_session.c) ---- */
+/* imapd_name_in - the mailbox name a client sent, as the store's UTF-8
+ * name (modified UTF-7 decoded unless UTF8=ACCEPT is on; "inbox" in any
+ * case is INBOX): 0, or -1 when it is not a valid name. */
+int imapd_name_in(struct imapd *st, const struct imap_arg *a,
+    struct str *name);
+/* imapd_name_out - append the store name as the client wants it. */
+void imapd_name_out(struct imapd *st, const char *name, struct str *out);
+
+/* ---- the selected mailbox (imapd_select.c) ---- */
+void imapd_cmd_select(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_close(struct imapd *st, const struct imap_cmd *c);
+/* imapd_unselect - leave the selected state (no expunge). */
+void imapd_unselect(struct imapd *st);
+/* imapd_sync - report changes since the last report: new messages
+ * (EXISTS, RECENT), flag changes (FETCH), and expunges when
+ * allow_expunge (not during FETCH, STORE, SEARCH: RFC 3501 7.4.1).
+ * 0, or -1 when the mailbox went away (BYE sent, session ends). */
+int imapd_sync(struct imapd *st, bool allow_expunge);
+/* imapd_msgset - resolve a sequence set (or UID set when uid) against
+ * the view: the indexes into st->msgs, ascending, into *idx (malloc'd)
+ * and their count; -1 when malformed (the BAD is sent). */
+int imapd_msgset(struct imapd *st, const struct imap_cmd *c,
+    const struct imap_arg *a, bool uid, size_t **idx, size_t *n);
+/* imapd_flags_out - "(\Seen \Answered kw ...)" for flags and keywords
+ * (with \Recent when recent). */
+void imapd_flags_out(struct str *out, unsigned flags, const char *keywords,
+    bool recent);
+/* imapd_msg_update - the view's idea of message i after this session
+ * changed it (so that imapd_sync does not report it back). */
+void imapd_msg_update(struct imapd *st, size_t i, const struct store_msg *m);
+/* imapd_keywords_note - announce keywords not yet in FLAGS (a new
+ * "* FLAGS" and PERMANENTFLAGS when there are). */
+void imapd_keywords_note(struct imapd *st, const char *keywords);
+/* imapd_expunged - drop message i from the view and say so. */
+void imapd_expunged(struct imapd *st, size_t i);
+
+/* ---- commands on the selected mailbox ---- */
+void imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi);				/* imapd_fetch.c */
+void imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi);				/* imapd_flags.c */
+void imapd_cmd_copy(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi, bool move);			/* imapd_copy.c */
+void imapd_cmd_expunge(struct imapd *st, const struct imap_cmd *c,
+    bool uid, size_t argi);			/* imapd_copy.c */
+void imapd_cmd_search(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi);				/* imapd_searchcmd.c */
+
+/* ---- mailboxes (imapd_list.c, imapd_mailbox.c) ---- */
+void imapd_cmd_list(struct imapd *st, const struct imap_cmd *c, bool lsub);
+void imapd_cmd_status(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_namespace(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_create(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_delete(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_rename(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_subscribe(struct imapd *st, const struct imap_cmd *c,
+    bool on);
+/* imapd_cmd_append - APPEND / MULTIAPPEND (imapd_append.c). */
+void imapd_cmd_append(struct imapd *st, const struct imap_cmd *c);
+
+/* ---- waiting (imapd_idle.c) ---- */
+void imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c);
 
 #endif

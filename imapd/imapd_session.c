@@ -1,86 +1,661 @@
 /*
- * imapd_session - one IMAP connection.
+ * imapd_session - one IMAP connection: the command loop, the state
+ * machine of RFC 3501 3 / RFC 9051 3, login, and the commands valid in
+ * any state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE).
  *
- * XXX The skeleton the IMAP work fills: greeting, CAPABILITY, NOOP and
- * LOGOUT in the not-authenticated state (RFC 3501 6.1); everything else
- * is answered BAD, and the connection stays usable.
+ * Every command is read whole (imap_parse.c), dispatched by verb and
+ * state, and answered; the tagged completion is held back in
+ * st->tagged so that the untagged news about the selected mailbox
+ * (imapd_sync) goes out before it.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base64.h"
 #include "cfg.h"
-#include "log.h"
 #include "imapd.h"
-#include "session.h"
+#include "log.h"
+#include "mime.h"
+#include "slots.h"
 
-#define CAPS "IMAP4rev1"
+#define CAPS_ANY "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE LITERAL+"
+#define CAPS_AUTH " IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN LIST-EXTENDED" \
+	" LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE MOVE CONDSTORE ESEARCH" \
+	" SEARCHRES BINARY MULTIAPPEND STATUS=SIZE UTF8=ACCEPT"
 
-/* A tag is 1-64 ASTRING-CHARs other than '+' (RFC 3501 9, "tag"). */
-static int
-tag_ok(const char *t)
+/* Failed logins after which the connection is closed. */
+#define AUTH_FAILURES_MAX 5
+
+/* ---- replies ---- */
+
+static void
+tagged(struct imapd *st, const struct imap_cmd *c, const char *what,
+    const char *fmt, va_list ap)
 {
-	size_t n = strlen(t);
+	str_clear(&st->tagged);
+	str_catf(&st->tagged, "%s %s ", c->tag[0] ? c->tag : "*", what);
+	str_vcatf(&st->tagged, fmt, ap);
+	str_cats(&st->tagged, "\r\n");
+}
 
-	return n > 0 && n <= 64 && strcspn(t, "+(){%*\"\\]") == n;
+void
+imapd_ok(struct imapd *st, const struct imap_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(st, c, "OK", fmt, ap);
+	va_end(ap);
+}
+
+void
+imapd_no(struct imapd *st, const struct imap_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(st, c, "NO", fmt, ap);
+	va_end(ap);
+}
+
+void
+imapd_bad(struct imapd *st, const struct imap_cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(st, c, "BAD", fmt, ap);
+	va_end(ap);
+}
+
+void
+imapd_store_error(struct imapd *st, const struct imap_cmd *c, int rc,
+    const char *what, const struct str *err)
+{
+	const char *why = err != NULL && err->len > 0 ? err->s : "failed";
+
+	switch (rc) {
+	case STORE_NOMBOX:
+		imapd_no(st, c, "[TRYCREATE] %s: no such mailbox", what);
+		break;
+	case STORE_EXISTS:
+		imapd_no(st, c, "[ALREADYEXISTS] %s: mailbox exists", what);
+		break;
+	case STORE_QUOTA:
+		imapd_no(st, c, "[OVERQUOTA] %s: quota exceeded", what);
+		break;
+	case STORE_NOMSG:
+		imapd_no(st, c, "[NONEXISTENT] %s: no such message", what);
+		break;
+	case STORE_INVALID:
+		imapd_no(st, c, "[CANNOT] %s: %s", what, why);
+		break;
+	default:
+		log_error("user=%s %s: %s", st->user.s, what, why);
+		imapd_no(st, c, "[SERVERBUG] %s: internal error", what);
+		break;
+	}
+}
+
+/* ---- names ---- */
+
+int
+imapd_name_in(struct imapd *st, const struct imap_arg *a, struct str *name)
+{
+	if (!imap_arg_astring(a) || memchr(a->s, '\0', a->len) != NULL)
+		return -1;
+	str_clear(name);
+	if (st->utf8)
+		str_copyb(name, a->s, a->len);
+	else if (store_mutf7_to_utf8(a->s, name) < 0)
+		return -1;
+	if (strcasecmp(name->s, "INBOX") == 0)
+		str_copys(name, "INBOX");
+	else if (strncasecmp(name->s, "INBOX/", 6) == 0)
+		memcpy(name->s, "INBOX", 5);
+	return 0;
+}
+
+void
+imapd_name_out(struct imapd *st, const char *name, struct str *out)
+{
+	struct str m = STR_INIT;
+
+	if (st->utf8 || store_utf8_to_mutf7(name, &m) < 0)
+		mime_quote(out, name, strlen(name));
+	else
+		mime_quote(out, m.s, m.len);
+	str_free(&m);
+}
+
+/* ---- capabilities ---- */
+
+static bool
+plaintext_ok(const struct imapd *st)
+{
+	return !cfg_bool("disable_plaintext_auth") ||
+	    strcmp(st->ss.peer.s, "127.0.0.1") == 0 ||
+	    strcmp(st->ss.peer.s, "::1") == 0 ||
+	    strcmp(st->ss.peer.s, "unix") == 0;
+}
+
+static void
+caps(const struct imapd *st, struct str *out)
+{
+	str_cats(out, CAPS_ANY);
+	if (st->state == IMAPD_NOAUTH) {
+		str_cats(out, plaintext_ok(st) ? " AUTH=PLAIN" :
+		    " LOGINDISABLED");
+		return;
+	}
+	str_cats(out, CAPS_AUTH);
+	str_catf(out, " APPENDLIMIT=%lld", cfg_int("message_size_limit"));
+}
+
+static void
+cmd_capability(struct imapd *st, const struct imap_cmd *c)
+{
+	struct str s = STR_INIT;
+
+	caps(st, &s);
+	buf_printf(&st->ss.b, "* CAPABILITY %s\r\n", s.s);
+	str_free(&s);
+	imapd_ok(st, c, "CAPABILITY completed");
+}
+
+/* ---- login ---- */
+
+/* failed - a refused login: delayed, counted, logged without the
+ * password. */
+static void
+failed(struct imapd *st, const struct imap_cmd *c, const char *user,
+    const char *mech)
+{
+	log_info("auth failed user=%s mech=%s from=%s", user, mech,
+	    st->ss.peer.s);
+	st->auth_failures++;
+	buf_flush(&st->ss.b);
+	if (cfg_int("auth_failure_delay") > 0)
+		sleep((unsigned)cfg_int("auth_failure_delay"));
+	imapd_no(st, c, "[AUTHENTICATIONFAILED] Authentication failed");
+}
+
+/* login - check user/pass and enter the authenticated state. */
+static void
+login(struct imapd *st, const struct imap_cmd *c, const char *name,
+    const char *pass, const char *mech)
+{
+	struct str user = STR_INIT, err = STR_INIT, dir = STR_INIT;
+	int rc;
+
+	if (users_name_check(name, &user, &err) < 0 ||
+	    (rc = users_passwd_check(st->users, user.s, pass, &err)) == 0) {
+		failed(st, c, name, mech);
+		goto out;
+	}
+	if (rc < 0) {
+		log_error("passwd check %s: %s", user.s, err.s);
+		imapd_no(st, c, "[UNAVAILABLE] Try again later");
+		goto out;
+	}
+	str_copyf(&dir, "%s/imapd", cfg_str("run_dir"));
+	st->slot_user = slot_take(dir.s, user.s,
+	    (unsigned)cfg_int("imapd_user_sessions"), &err);
+	if (st->slot_user == -1) {
+		log_info("user=%s refused: too many sessions", user.s);
+		imapd_no(st, c, "[LIMIT] Too many sessions for this user");
+		goto out;
+	}
+	if (st->slot_user == -2)
+		log_warn("session limit: %s", err.s);
+	rc = store_open(&st->store, st->store_dir, user.s, &err);
+	if (rc == STORE_NOUSER) {
+		rc = store_user_create(st->store_dir, user.s, 0, (uid_t)-1,
+		    (gid_t)-1, &err);
+		if (rc == STORE_OK)
+			rc = store_open(&st->store, st->store_dir, user.s,
+			    &err);
+	}
+	if (rc == STORE_OK &&
+	    (st->notify_fd = store_notify_open(st->store, &err)) < 0)
+		rc = STORE_ERR;
+	if (rc != STORE_OK) {
+		log_error("user=%s store: %s", user.s, err.s);
+		store_close(&st->store);
+		imapd_no(st, c, "[UNAVAILABLE] Mailbox store unavailable");
+		goto out;
+	}
+	str_copys(&st->user, user.s);
+	st->state = IMAPD_AUTH;
+	log_info("login user=%s mech=%s", user.s, mech);
+	str_clear(&dir);
+	caps(st, &dir);
+	imapd_ok(st, c, "[CAPABILITY %s] Logged in", dir.s);
+out:
+	str_free(&user);
+	str_free(&err);
+	str_free(&dir);
+}
+
+static void
+cmd_login(struct imapd *st, const struct imap_cmd *c)
+{
+	if (c->nargs != 2 || !imap_arg_astring(&c->args[0]) ||
+	    !imap_arg_astring(&c->args[1])) {
+		imapd_bad(st, c, "LOGIN needs a user name and a password");
+		return;
+	}
+	if (!plaintext_ok(st)) {
+		imapd_no(st, c, "[PRIVACYREQUIRED] Plaintext login refused "
+		    "on an unencrypted connection");
+		return;
+	}
+	login(st, c, c->args[0].s, c->args[1].s, "LOGIN");
+}
+
+/* cmd_authenticate - SASL PLAIN (RFC 4616), with the initial response
+ * on the command line (SASL-IR, RFC 4959) or after a "+". */
+static void
+cmd_authenticate(struct imapd *st, const struct imap_cmd *c)
+{
+	struct str resp = STR_INIT, dec = STR_INIT;
+	const char *authz, *authc, *pass, *end;
+
+	if (c->nargs < 1 || c->nargs > 2 ||
+	    c->args[0].type != IMAP_ARG_ATOM) {
+		imapd_bad(st, c, "AUTHENTICATE needs a mechanism");
+		return;
+	}
+	if (!imap_arg_is(&c->args[0], "PLAIN")) {
+		imapd_no(st, c, "Unsupported authentication mechanism");
+		return;
+	}
+	if (!plaintext_ok(st)) {
+		imapd_no(st, c, "[PRIVACYREQUIRED] Plaintext authentication "
+		    "refused on an unencrypted connection");
+		return;
+	}
+	if (c->nargs == 2) {
+		str_copyb(&resp, c->args[1].s, c->args[1].len);
+	} else {
+		buf_puts(&st->ss.b, "+ \r\n");
+		if (buf_getline(&st->ss.b, &resp, 8192) != BUF_OK) {
+			imapd_bad(st, c, "Authentication exchange failed");
+			goto out;
+		}
+		str_chomp(&resp);
+	}
+	if (str_eqs(&resp, "*")) {
+		imapd_bad(st, c, "Authentication cancelled");
+		goto out;
+	}
+	if (str_eqs(&resp, "="))
+		str_clear(&resp);
+	if (base64_decode(resp.s ? resp.s : "", resp.len, &dec) < 0) {
+		imapd_bad(st, c, "Invalid base64 in the response");
+		goto out;
+	}
+	/* authzid NUL authcid NUL password */
+	authz = dec.s ? dec.s : "";
+	end = authz + dec.len;
+	authc = memchr(authz, '\0', dec.len);
+	pass = authc ? memchr(authc + 1, '\0', (size_t)(end - authc - 1))
+	    : NULL;
+	if (authc == NULL || pass == NULL ||
+	    memchr(pass + 1, '\0', (size_t)(end - pass - 1)) != NULL) {
+		imapd_bad(st, c, "Malformed PLAIN response");
+		goto out;
+	}
+	authc++;
+	pass++;
+	if (*authz != '\0' && strcasecmp(authz, authc) != 0) {
+		failed(st, c, authc, "PLAIN");
+		goto out;
+	}
+	login(st, c, authc, pass, "PLAIN");
+out:
+	str_free(&resp);
+	if (dec.s != NULL)
+		explicit_bzero(dec.s, dec.len);
+	str_free(&dec);
+}
+
+/* ---- any state ---- */
+
+static void
+cmd_id(struct imapd *st, const struct imap_cmd *c)
+{
+	if (c->nargs != 1 || (c->args[0].type != IMAP_ARG_LIST &&
+	    !imap_arg_nil(&c->args[0]))) {
+		imapd_bad(st, c, "ID needs a parameter list or NIL");
+		return;
+	}
+	buf_puts(&st->ss.b, "* ID (\"name\" \"roost\")\r\n");
+	imapd_ok(st, c, "ID completed");
+}
+
+static void
+cmd_enable(struct imapd *st, const struct imap_cmd *c)
+{
+	struct str on = STR_INIT;
+	size_t i;
+
+	if (c->nargs == 0) {
+		imapd_bad(st, c, "ENABLE needs capability names");
+		return;
+	}
+	for (i = 0; i < c->nargs; i++) {
+		const struct imap_arg *a = &c->args[i];
+
+		if (a->type != IMAP_ARG_ATOM) {
+			imapd_bad(st, c, "ENABLE takes atoms");
+			str_free(&on);
+			return;
+		}
+		if (imap_arg_is(a, "IMAP4rev2") && !st->rev2) {
+			st->rev2 = true;
+			str_cats(&on, " IMAP4rev2");
+		} else if (imap_arg_is(a, "CONDSTORE") && !st->condstore) {
+			st->condstore = true;
+			str_cats(&on, " CONDSTORE");
+		} else if (imap_arg_is(a, "UTF8=ACCEPT") && !st->utf8) {
+			st->utf8 = true;
+			str_cats(&on, " UTF8=ACCEPT");
+		}
+	}
+	buf_printf(&st->ss.b, "* ENABLED%s\r\n", on.len ? on.s : "");
+	str_free(&on);
+	imapd_ok(st, c, "ENABLE completed");
+}
+
+/* ---- dispatch ---- */
+
+#define S_NOAUTH (1u << IMAPD_NOAUTH)
+#define S_AUTH (1u << IMAPD_AUTH)
+#define S_SEL (1u << IMAPD_SELECTED)
+#define S_ANY (S_NOAUTH | S_AUTH | S_SEL)
+#define S_LOGGED (S_AUTH | S_SEL)
+
+enum kind {
+	K_PLAIN,	/* handler(st, c) */
+	K_SEL,		/* handler(st, c, uid, argi) on the selected mailbox */
+};
+
+struct command {
+	const char *verb;
+	unsigned states;
+	bool expunge_ok;	/* EXPUNGE news may follow (RFC 3501 7.4.1) */
+	void (*plain)(struct imapd *, const struct imap_cmd *);
+	void (*sel)(struct imapd *, const struct imap_cmd *, bool, size_t);
+};
+
+static void cmd_noop(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_ok(st, c, "%s completed", c->verb);
+}
+
+static void cmd_logout(struct imapd *st, const struct imap_cmd *c)
+{
+	buf_puts(&st->ss.b, "* BYE roost logging out\r\n");
+	imapd_ok(st, c, "LOGOUT completed");
+	st->state = IMAPD_LOGOUT;
+}
+
+static void cmd_list(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_cmd_list(st, c, false);
+}
+
+static void cmd_lsub(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_cmd_list(st, c, true);
+}
+
+static void cmd_subscribe(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_cmd_subscribe(st, c, true);
+}
+
+static void cmd_unsubscribe(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_cmd_subscribe(st, c, false);
+}
+
+static void cmd_unselect(struct imapd *st, const struct imap_cmd *c)
+{
+	imapd_unselect(st);
+	imapd_ok(st, c, "UNSELECT completed");
+}
+
+static void cmd_copy(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi)
+{
+	imapd_cmd_copy(st, c, uid, argi, false);
+}
+
+static void cmd_move(struct imapd *st, const struct imap_cmd *c, bool uid,
+    size_t argi)
+{
+	imapd_cmd_copy(st, c, uid, argi, true);
+}
+
+static const struct command commands[] = {
+	{ "CAPABILITY", S_ANY, true, cmd_capability, NULL },
+	{ "NOOP", S_ANY, true, cmd_noop, NULL },
+	{ "LOGOUT", S_ANY, true, cmd_logout, NULL },
+	{ "ID", S_ANY, true, cmd_id, NULL },
+	{ "LOGIN", S_NOAUTH, true, cmd_login, NULL },
+	{ "AUTHENTICATE", S_NOAUTH, true, cmd_authenticate, NULL },
+	{ "ENABLE", S_AUTH, true, cmd_enable, NULL },
+	{ "SELECT", S_LOGGED, true, imapd_cmd_select, NULL },
+	{ "EXAMINE", S_LOGGED, true, imapd_cmd_select, NULL },
+	{ "CREATE", S_LOGGED, true, imapd_cmd_create, NULL },
+	{ "DELETE", S_LOGGED, true, imapd_cmd_delete, NULL },
+	{ "RENAME", S_LOGGED, true, imapd_cmd_rename, NULL },
+	{ "SUBSCRIBE", S_LOGGED, true, cmd_subscribe, NULL },
+	{ "UNSUBSCRIBE", S_LOGGED, true, cmd_unsubscribe, NULL },
+	{ "LIST", S_LOGGED, true, cmd_list, NULL },
+	{ "LSUB", S_LOGGED, true, cmd_lsub, NULL },
+	{ "NAMESPACE", S_LOGGED, true, imapd_cmd_namespace, NULL },
+	{ "STATUS", S_LOGGED, true, imapd_cmd_status, NULL },
+	{ "APPEND", S_LOGGED, true, imapd_cmd_append, NULL },
+	{ "IDLE", S_LOGGED, true, imapd_cmd_idle, NULL },
+	{ "CHECK", S_SEL, true, cmd_noop, NULL },
+	{ "CLOSE", S_SEL, true, imapd_cmd_close, NULL },
+	{ "UNSELECT", S_SEL, true, cmd_unselect, NULL },
+	{ "EXPUNGE", S_SEL, true, NULL, imapd_cmd_expunge },
+	{ "SEARCH", S_SEL, false, NULL, imapd_cmd_search },
+	{ "FETCH", S_SEL, false, NULL, imapd_cmd_fetch },
+	{ "STORE", S_SEL, false, NULL, imapd_cmd_store },
+	{ "COPY", S_SEL, true, NULL, cmd_copy },
+	{ "MOVE", S_SEL, true, NULL, cmd_move },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *
+find(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].verb, verb) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* dispatch - run c; whether EXPUNGE news may follow it. */
+static bool
+dispatch(struct imapd *st, const struct imap_cmd *c)
+{
+	const struct command *cmd;
+	bool uid = false;
+	size_t argi = 0;
+
+	if (strcmp(c->verb, "UID") == 0) {
+		char sub[32];
+		size_t i;
+
+		if (c->nargs == 0 || c->args[0].type != IMAP_ARG_ATOM ||
+		    c->args[0].len >= sizeof sub) {
+			imapd_bad(st, c, "UID needs a command");
+			return false;
+		}
+		for (i = 0; i <= c->args[0].len; i++)
+			sub[i] = (char)toupper((unsigned char)c->args[0].s[i]);
+		cmd = find(sub);
+		if (cmd == NULL || cmd->sel == NULL) {
+			imapd_bad(st, c, "Unknown UID command");
+			return false;
+		}
+		uid = true;
+		argi = 1;
+	} else if ((cmd = find(c->verb)) == NULL) {
+		imapd_bad(st, c, "Unknown command %s", c->verb);
+		return false;
+	}
+	if ((cmd->states & (1u << st->state)) == 0) {
+		if (st->state == IMAPD_NOAUTH)
+			imapd_bad(st, c, "Log in first");
+		else if (st->state == IMAPD_AUTH && (cmd->states & S_SEL))
+			imapd_bad(st, c, "No mailbox selected");
+		else
+			imapd_bad(st, c, "Not valid in this state");
+		return false;
+	}
+	if (cmd->plain != NULL)
+		cmd->plain(st, c);
+	else
+		cmd->sel(st, c, uid, argi);
+	return cmd->expunge_ok || uid;
+}
+
+static void
+limits(struct imap_limits *lim)
+{
+	lim->line_max = (size_t)cfg_int("imapd_line_max");
+	lim->text_max = lim->line_max * 4;
+	lim->literal_max = (size_t)cfg_int("imapd_literal_max");
+	lim->append_max = (size_t)cfg_int("message_size_limit");
+	lim->literals_max = lim->append_max > lim->literal_max ?
+	    lim->append_max : lim->literal_max;
+	lim->discard_max = lim->literal_max;
+	lim->depth_max = IMAPD_DEPTH_MAX;
+}
+
+static void
+finish(struct imapd *st)
+{
+	imapd_unselect(st);
+	if (st->notify_fd >= 0)
+		close(st->notify_fd);
+	store_close(&st->store);
+	users_close(&st->users);
+	imap_cmd_free(&st->cmd);
+	imap_seqset_free(&st->saved);
+	str_free(&st->user);
+	str_free(&st->tagged);
+	str_free(&st->kwlist);
+	if (st->slot_user >= 0)
+		close(st->slot_user);
+	if (st->slot_ip >= 0)
+		close(st->slot_ip);
+	session_close(&st->ss);
+}
+
+/* admit - the per-address connection limit: false to hang up. */
+static bool
+admit(struct imapd *st)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+
+	str_copyf(&dir, "%s/imapd", cfg_str("run_dir"));
+	st->slot_ip = slot_take(dir.s, st->ss.peer.s,
+	    (unsigned)cfg_int("imapd_ip_sessions"), &err);
+	if (st->slot_ip == -2)
+		log_warn("connection limit: %s", err.s);
+	str_free(&dir);
+	str_free(&err);
+	if (st->slot_ip != -1)
+		return true;
+	log_info("refused from=%s: too many connections", st->ss.peer.s);
+	buf_puts(&st->ss.b, "* BYE Too many connections from your address\r\n");
+	return false;
 }
 
 void
 imapd_session(int fd, const struct server_listener *l, void *ctx)
 {
-	struct session ss;
-	char tag[65], verb[32];
-	const char *args;
+	struct imapd st;
+	struct str err = STR_INIT, s = STR_INIT;
 
 	(void)ctx;
-	session_open(&ss, fd, l->role, cfg_int("imapd_timeout"));
+	memset(&st, 0, sizeof st);
+	st.notify_fd = st.slot_ip = st.slot_user = -1;
+	st.store_dir = cfg_str("store_dir");
+	imap_cmd_init(&st.cmd);
+	limits(&st.lim);
+	session_open(&st.ss, fd, l->role, cfg_int("imapd_timeout"));
 	if (strcmp(l->role, IMAPD_ROLE_IMAPS) == 0) {
 		log_warn("implicit TLS is not available; closing");
-		session_close(&ss);
+		finish(&st);
 		return;
 	}
-	buf_puts(&ss.b, "* OK [CAPABILITY " CAPS "] roost ready\r\n");
-	for (;;) {
-		enum buf_status st = buf_getline(&ss.b, &ss.line,
-		    IMAPD_LINE_MAX);
-		size_t tl;
-
-		if (st == BUF_TIMEOUT)
-			buf_puts(&ss.b, "* BYE Autologout; idle for too long\r\n");
-		if (st == BUF_TOOLONG) {
-			buf_puts(&ss.b, "* BAD Command line too long\r\n");
-			continue;
-		}
-		if (st != BUF_OK)
-			break;
-		str_chomp(&ss.line);
-		tl = strcspn(ss.line.s, " ");
-		if (tl >= sizeof tag || tl == ss.line.len) {
-			buf_puts(&ss.b, "* BAD Missing tag or command\r\n");
-			continue;
-		}
-		memcpy(tag, ss.line.s, tl);
-		tag[tl] = '\0';
-		if (!tag_ok(tag)) {
-			buf_puts(&ss.b, "* BAD Invalid tag\r\n");
-			continue;
-		}
-		memmove(ss.line.s, ss.line.s + tl + 1, ss.line.len - tl - 1);
-		str_truncate(&ss.line, ss.line.len - tl - 1);
-		if (session_verb(&ss.line, verb, sizeof verb, &args) < 0) {
-			buf_printf(&ss.b, "%s BAD Missing command\r\n", tag);
-			continue;
-		}
-		if (strcmp(verb, "LOGOUT") == 0) {
-			buf_printf(&ss.b, "* BYE roost logging out\r\n"
-			    "%s OK LOGOUT completed\r\n", tag);
-			break;
-		} else if (strcmp(verb, "CAPABILITY") == 0)
-			buf_printf(&ss.b, "* CAPABILITY " CAPS "\r\n"
-			    "%s OK CAPABILITY completed\r\n", tag);
-		else if (strcmp(verb, "NOOP") == 0)
-			buf_printf(&ss.b, "%s OK NOOP completed\r\n", tag);
-		else
-			buf_printf(&ss.b, "%s BAD Unknown command or not "
-			    "available in this state\r\n", tag);
+	if (!admit(&st)) {
+		finish(&st);
+		return;
 	}
-	session_close(&ss);
+	st.users = users_open(cfg_str("data_dir"));
+	caps(&st, &s);
+	buf_printf(&st.ss.b, "* OK [CAPABILITY %s] roost ready\r\n", s.s);
+	str_free(&s);
+	while (st.state != IMAPD_LOGOUT && !server_stopping) {
+		enum imap_read_rc rc;
+		bool expunge_ok = true, bad = false;
+
+		rc = imap_cmd_read(&st.ss.b, &st.cmd, &st.lim, &err);
+		if (rc == IMAP_READ_EOF)
+			break;
+		if (rc == IMAP_READ_TIMEOUT) {
+			buf_puts(&st.ss.b,
+			    "* BYE Autologout; idle for too long\r\n");
+			break;
+		}
+		if (rc == IMAP_READ_FATAL) {
+			buf_printf(&st.ss.b, "* BYE %s\r\n", err.s);
+			break;
+		}
+		str_clear(&st.tagged);
+		if (rc == IMAP_READ_BAD) {
+			imapd_bad(&st, &st.cmd, "%s", err.s);
+			bad = true;
+		} else if (rc == IMAP_READ_NO) {
+			imapd_no(&st, &st.cmd, "%s", err.s);
+		} else {
+			expunge_ok = dispatch(&st, &st.cmd);
+			bad = strncmp(st.tagged.s + strcspn(st.tagged.s, " "),
+			    " BAD", 4) == 0;
+		}
+		if (st.state == IMAPD_SELECTED &&
+		    imapd_sync(&st, expunge_ok) < 0)
+			break;
+		buf_put(&st.ss.b, st.tagged.s, st.tagged.len);
+		st.bad_commands = bad ? st.bad_commands + 1 : 0;
+		if (st.bad_commands >= (unsigned)cfg_int("imapd_error_limit")) {
+			buf_puts(&st.ss.b, "* BYE Too many bad commands\r\n");
+			break;
+		}
+		if (st.auth_failures >= AUTH_FAILURES_MAX) {
+			buf_puts(&st.ss.b, "* BYE Too many failed logins\r\n");
+			break;
+		}
+	}
+	if (st.state != IMAPD_NOAUTH)
+		log_info("logout user=%s", st.user.s);
+	str_free(&err);
+	finish(&st);
 }

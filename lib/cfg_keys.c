@@ -106,7 +106,8 @@ const struct cfg_key cfg_keys[] = {
 	K_STR("qmgr_user", "roost-queue", NULL,
 	    "account qmgr runs as; it shares the queue with cleanup"),
 	K_STR("lmtpd_user", "roost-lmtp", NULL, "account lmtpd runs as"),
-	K_STR("imapd_user", "roost-imap", NULL, "account imapd runs as"),
+	K_STR("imapd_user", "roost-lmtp", NULL,
+	    "account imapd runs as: the store's owner (lmtpd_user)"),
 	K_STR("popd_user", "roost-pop", NULL, "account popd runs as"),
 	K_STR("log_user", "roost-log", NULL, "account s6-log runs as"),
 
@@ -229,6 +230,22 @@ const struct cfg_key cfg_keys[] = {
 	    "how long a delivered Message-ID is remembered"),
 	K_INT("expunge_retention", "7", 0, 3650,
 	    "days an expunged message stays recoverable"),
+
+	/* IMAP and logins. */
+	K_INT("imapd_line_max", "65536", 1024, 1048576,
+	    "longest IMAP command line, CRLF included"),
+	K_SIZE("imapd_literal_max", "1m", 1024, 104857600,
+	    "largest literal of a command other than APPEND"),
+	K_INT("imapd_user_sessions", "20", 1, 10000,
+	    "most IMAP sessions of one user at once"),
+	K_INT("imapd_ip_sessions", "50", 1, 10000,
+	    "most IMAP connections from one client address at once"),
+	K_INT("imapd_error_limit", "20", 1, 1000,
+	    "bad commands in a row before imapd hangs up"),
+	K_TIME("auth_failure_delay", "2s", 0, 60,
+	    "wait before answering a failed login"),
+	K_BOOL("disable_plaintext_auth", "no",
+	    "refuse passwords in the clear except from loopback"),
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

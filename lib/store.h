@@ -255,6 +255,17 @@ int store_deliver(struct store *s, struct store_spool *sp,
     const char *mailbox, unsigned flags, const char *keywords,
     time_t internaldate, uint32_t *uid, struct str *err);
 
+/* ---- parse cache ----
+ * Text derived from a message file (imapd keeps BODYSTRUCTURE and
+ * ENVELOPE there), keyed by the file name: message files never change,
+ * so an entry stays right until the file goes, and goes with it.
+ * store_cache_get: STORE_OK, or STORE_NOMSG when nothing is cached.
+ * store_cache_put: a write; batch many in one explicit transaction. */
+int store_cache_get(struct store *s, const char *file, struct str *out,
+    struct str *err);
+int store_cache_put(struct store *s, const char *file, const void *p,
+    size_t n, struct str *err);
+
 /* ---- quota ---- */
 
 /* store_quota_get - usage and limit (0: unlimited) in octets, message

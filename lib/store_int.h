@@ -34,6 +34,7 @@ enum store_db {
 	DB_FILES,	/* "files": file name -> references (le32) */
 	DB_DUP,		/* "dup": key -> time (be64) */
 	DB_DUPTIME,	/* "duptime": time (be64) key -> "" */
+	DB_CACHE,	/* "cache": file name -> parsed-structure text */
 	DB_COUNT
 };
 

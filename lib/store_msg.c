@@ -106,6 +106,10 @@ store_fileref(struct store *s, MDB_txn *txn, const char *file, int delta,
 	if (left != NULL)
 		*left = (uint32_t)n;
 	if (n == 0) {
+		rc = map_del(txn, store_dbi(s, DB_CACHE), file, STORE_FILE_LEN,
+		    err);
+		if (rc != MAP_OK && rc != MAP_NOTFOUND)
+			return store_mrc(rc, STORE_ERR);
 		rc = map_del(txn, store_dbi(s, DB_FILES), file, STORE_FILE_LEN,
 		    err);
 		return store_mrc(rc == MAP_NOTFOUND ? MAP_OK : rc, STORE_ERR);

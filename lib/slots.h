@@ -1,0 +1,19 @@
+/*
+ * slots - counting sessions across worker processes: a session holds
+ * one of `limit` lock files named for its key (a client address, a
+ * user) under a directory.  The kernel drops the lock when the process
+ * exits however it exits, so a crashed worker never leaks a slot.
+ */
+#ifndef ROOST_SLOTS_H
+#define ROOST_SLOTS_H
+
+#include "str.h"
+
+/* slot_take - an fd holding one of the key's slots in dir (keep it open
+ * for the session; close it to give the slot back), -1 when all limit
+ * slots are taken, -2 on a system error (err says which; callers let
+ * the session go on rather than refuse everyone). */
+int slot_take(const char *dir, const char *key, unsigned limit,
+    struct str *err);
+
+#endif
