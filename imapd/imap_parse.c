@@ -15,6 +15,15 @@
  * c->pool holds the nodes twice: first in the order parsed (pre-order:
  * a list node, then its subtree), then laid out so that each list's
  * elements are contiguous.  c->lits is the line scratch of the reader.
+ *
+ * Where we are lenient: a bare LF ends a line like CRLF does; one
+ * trailing space before the line end is ignored (some clients send
+ * it); 8-bit octets are taken in quoted strings whether or not
+ * UTF8=ACCEPT is on (the caller decides what a name may hold).  Where
+ * we are strict: NUL anywhere but in a literal8 (RFC 3516: CHAR8
+ * excludes it), 8-bit or control octets in atoms, doubled spaces, and
+ * escapes other than \" and \\.  A sequence number 4294967295 reads
+ * as '*' (IMAP_STAR): the two cannot be told apart.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -124,12 +124,12 @@ contains(const struct imap_search *q, const char *hay, size_t n,
 static long
 days_from_civil(long y, unsigned m, unsigned d)
 {
-	long era, yoe, doy, doe;
+	long era, yoe, doy, doe, mp = m > 2 ? (long)m - 3 : (long)m + 9;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
 	yoe = y - era * 400;
-	doy = (153 * (long)(m + (m > 2 ? -3 : 9)) + 2) / 5 + (long)d - 1;
+	doy = (153 * mp + 2) / 5 + (long)d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
 }

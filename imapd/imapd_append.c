@@ -264,7 +264,8 @@ imapd_cmd_append(struct imapd *st, const struct imap_cmd *c)
 	if ((sn = parse(st, c, &m)) < 0)
 		return;
 	n = (size_t)sn;
-	if (imapd_name_in(st, &c->args[0], &name) < 0 ||
+	if (c->args[0].len == 0 ||
+	    imapd_name_in(st, &c->args[0], &name) < 0 ||
 	    !store_name_valid(name.s)) {
 		imapd_no(st, c, "[CANNOT] Invalid mailbox name");
 		goto out;

@@ -85,13 +85,27 @@ status_out(struct imapd *st, const struct store_mailbox *mb,
 		uint32_t del = 0;
 
 		switch (req->item[i]) {
-		case ST_MESSAGES: v = mb->messages; break;
-		case ST_RECENT: v = mb->recent; break;
-		case ST_UIDNEXT: v = mb->uidnext; break;
-		case ST_UIDVALIDITY: v = mb->uidvalidity; break;
-		case ST_UNSEEN: v = mb->unseen; break;
-		case ST_SIZE: v = mb->size; break;
-		case ST_HIGHESTMODSEQ: v = mb->highestmodseq; break;
+		case ST_MESSAGES:
+			v = mb->messages;
+			break;
+		case ST_RECENT:
+			v = mb->recent;
+			break;
+		case ST_UIDNEXT:
+			v = mb->uidnext;
+			break;
+		case ST_UIDVALIDITY:
+			v = mb->uidvalidity;
+			break;
+		case ST_UNSEEN:
+			v = mb->unseen;
+			break;
+		case ST_SIZE:
+			v = mb->size;
+			break;
+		case ST_HIGHESTMODSEQ:
+			v = mb->highestmodseq;
+			break;
 		case ST_DELETED:
 			rc = store_msg_list(st->store, mb->id, 1,
 			    count_deleted, &del, err);
@@ -225,7 +239,11 @@ matcher_add(struct matcher *mt, const struct str *ref, const struct str *pat)
 	struct pat *pt;
 	struct str s = STR_INIT;
 
-	str_copyb(&s, ref->s, ref->len);
+	/* RFC 3501 6.3.8: the reference goes in front of the pattern,
+	 * unless the pattern starts at the root (then it matches nothing
+	 * here: our names never start with the separator) */
+	if (pat->len == 0 || pat->s[0] != SEP)
+		str_copyb(&s, ref->s, ref->len);
 	str_catb(&s, pat->s, pat->len);
 	mt->pats = xreallocarray(mt->pats, mt->n + 1, sizeof(*mt->pats));
 	pt = &mt->pats[mt->n++];
@@ -727,14 +745,19 @@ imapd_cmd_status(struct imapd *st, const struct imap_cmd *c)
 		    "known items");
 		return;
 	}
-	if (imapd_name_in(st, &c->args[0], &name) < 0) {
+	if (c->args[0].len == 0 ||
+	    imapd_name_in(st, &c->args[0], &name) < 0) {
 		imapd_no(st, c, "[CANNOT] Invalid mailbox name");
 		goto out;
 	}
 	status_enables(st, &req);
-	rc = store_mailbox_get(st->store, name.s, &mb, &err);
-	if (rc == STORE_OK)
-		rc = status_out(st, &mb, mb.name.s, &req, &out, &err);
+	/* one snapshot, so that DELETED agrees with the counters */
+	if ((rc = store_txn_begin(st->store, false, &err)) == STORE_OK) {
+		rc = store_mailbox_get(st->store, name.s, &mb, &err);
+		if (rc == STORE_OK)
+			rc = status_out(st, &mb, mb.name.s, &req, &out, &err);
+		store_txn_abort(st->store);
+	}
 	if (rc == STORE_NOMBOX || rc == STORE_INVALID)
 		imapd_no(st, c, "[NONEXISTENT] No such mailbox");
 	else if (rc != STORE_OK)

@@ -31,7 +31,8 @@ name_arg(struct imapd *st, const struct imap_cmd *c,
 		t.s = tmp.s;
 		t.len = tmp.len;
 	}
-	rc = imapd_name_in(st, &t, name);
+	/* an empty name is never valid; imapd_name_in need not see it */
+	rc = t.len == 0 ? -1 : imapd_name_in(st, &t, name);
 	str_free(&tmp);
 	if (rc == 0 && !store_name_valid(name->s))
 		rc = -1;

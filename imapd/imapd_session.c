@@ -107,12 +107,14 @@ imapd_store_error(struct imapd *st, const struct imap_cmd *c, int rc,
 int
 imapd_name_in(struct imapd *st, const struct imap_arg *a, struct str *name)
 {
-	if (!imap_arg_astring(a) || memchr(a->s, '\0', a->len) != NULL)
+	if (!imap_arg_astring(a) || a->len == 0 ||
+	    memchr(a->s, '\0', a->len) != NULL)
 		return -1;
 	str_clear(name);
-	if (st->utf8)
+	/* IMAP4rev2 names are UTF-8 too (RFC 9051 5.1). */
+	if (st->utf8 || st->rev2)
 		str_copyb(name, a->s, a->len);
-	else if (store_mutf7_to_utf8(a->s, name) < 0)
+	else if (store_mutf7_to_utf8(a->s, name) < 0 || name->len == 0)
 		return -1;
 	if (strcasecmp(name->s, "INBOX") == 0)
 		str_copys(name, "INBOX");
@@ -126,7 +128,7 @@ imapd_name_out(struct imapd *st, const char *name, struct str *out)
 {
 	struct str m = STR_INIT;
 
-	if (st->utf8 || store_utf8_to_mutf7(name, &m) < 0)
+	if (st->utf8 || st->rev2 || store_utf8_to_mutf7(name, &m) < 0)
 		mime_quote(out, name, strlen(name));
 	else
 		mime_quote(out, m.s, m.len);
