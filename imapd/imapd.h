@@ -119,6 +119,16 @@ int imapd_msgset(struct imapd *st, const struct imap_cmd *c,
  * (with \Recent when recent). */
 void imapd_flags_out(struct str *out, unsigned flags, const char *keywords,
     bool recent);
+/* The system flags a client may store, with their STORE_F_* bits. */
+struct imapd_sysflag {
+	unsigned bit;
+	const char *name;
+};
+#define IMAPD_SYSFLAGS 5
+extern const struct imapd_sysflag imapd_sysflags[IMAPD_SYSFLAGS];
+/* imapd_word_in - whether the space-separated list holds w[0..n),
+ * case-insensitively (keywords are case-insensitive, RFC 3501 2.3.2). */
+bool imapd_word_in(const char *list, const char *w, size_t n);
 /* imapd_msg_update - the view's idea of message i after this session
  * changed it (so that imapd_sync does not report it back). */
 void imapd_msg_update(struct imapd *st, size_t i, const struct store_msg *m);

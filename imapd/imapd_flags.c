@@ -15,14 +15,6 @@
 
 enum op { OP_SET, OP_ADD, OP_DEL };
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} sysflags[] = {
-	{ "\\Seen", STORE_F_SEEN }, { "\\Answered", STORE_F_ANSWERED },
-	{ "\\Flagged", STORE_F_FLAGGED }, { "\\Deleted", STORE_F_DELETED },
-	{ "\\Draft", STORE_F_DRAFT },
-};
 
 /* keyword_ok - an atom with no atom-specials (RFC 3501 9 "flag-keyword"). */
 static bool
@@ -55,16 +47,16 @@ parse_flags(const struct imap_arg *a, size_t n, unsigned *bits,
 	}
 	for (i = 0; i < n; i++) {
 		if (a[i].type == IMAP_ARG_ATOM && a[i].s[0] == '\\') {
-			for (k = 0; k < sizeof sysflags / sizeof sysflags[0];
-			    k++)
-				if (strcasecmp(a[i].s, sysflags[k].name) == 0)
+			for (k = 0; k < IMAPD_SYSFLAGS; k++)
+				if (strcasecmp(a[i].s,
+				    imapd_sysflags[k].name) == 0)
 					break;
-			if (k == sizeof sysflags / sizeof sysflags[0]) {
+			if (k == IMAPD_SYSFLAGS) {
 				str_copyf(err, "Flag %s cannot be stored",
 				    a[i].s);
 				return -1;
 			}
-			*bits |= sysflags[k].bit;
+			*bits |= imapd_sysflags[k].bit;
 			continue;
 		}
 		if (!keyword_ok(&a[i])) {
@@ -76,22 +68,6 @@ parse_flags(const struct imap_arg *a, size_t n, unsigned *bits,
 		str_catb(kw, a[i].s, a[i].len);
 	}
 	return 0;
-}
-
-static bool
-word_in(const char *list, const char *w, size_t n)
-{
-	const char *p = list;
-
-	while (p != NULL && *p != '\0') {
-		size_t l = strcspn(p, " ");
-
-		if (l == n && strncasecmp(p, w, n) == 0)
-			return true;
-		p += l;
-		p += *p == ' ';
-	}
-	return false;
 }
 
 /* combine - the keyword list after op. */
@@ -108,7 +84,7 @@ combine(enum op op, const char *old, const char *arg, struct str *out)
 	for (p = old; p != NULL && *p != '\0';) {
 		size_t l = strcspn(p, " ");
 
-		if (l > 0 && !(op == OP_DEL && word_in(arg, p, l))) {
+		if (l > 0 && !(op == OP_DEL && imapd_word_in(arg, p, l))) {
 			if (out->len)
 				str_catc(out, ' ');
 			str_catb(out, p, l);
@@ -119,7 +95,8 @@ combine(enum op op, const char *old, const char *arg, struct str *out)
 	for (p = arg; op == OP_ADD && *p != '\0';) {
 		size_t l = strcspn(p, " ");
 
-		if (l > 0 && !word_in(old, p, l) && !word_in(out->s, p, l)) {
+		if (l > 0 && !imapd_word_in(old, p, l) &&
+		    !imapd_word_in(out->s, p, l)) {
 			if (out->len)
 				str_catc(out, ' ');
 			str_catb(out, p, l);

@@ -16,10 +16,7 @@
 #include "imapd.h"
 #include "log.h"
 
-static const struct {
-	unsigned bit;
-	const char *name;
-} sysflags[] = {
+const struct imapd_sysflag imapd_sysflags[IMAPD_SYSFLAGS] = {
 	{ STORE_F_ANSWERED, "\\Answered" },
 	{ STORE_F_FLAGGED, "\\Flagged" },
 	{ STORE_F_DELETED, "\\Deleted" },
@@ -34,10 +31,10 @@ imapd_flags_out(struct str *out, unsigned flags, const char *keywords,
 	size_t i, n0 = out->len;
 
 	str_catc(out, '(');
-	for (i = 0; i < sizeof sysflags / sizeof sysflags[0]; i++)
-		if (flags & sysflags[i].bit)
+	for (i = 0; i < IMAPD_SYSFLAGS; i++)
+		if (flags & imapd_sysflags[i].bit)
 			str_catf(out, "%s%s", out->len > n0 + 1 ? " " : "",
-			    sysflags[i].name);
+			    imapd_sysflags[i].name);
 	if (recent)
 		str_catf(out, "%s\\Recent", out->len > n0 + 1 ? " " : "");
 	if (keywords != NULL && *keywords != '\0')
@@ -47,8 +44,8 @@ imapd_flags_out(struct str *out, unsigned flags, const char *keywords,
 
 /* ---- keywords announced in FLAGS ---- */
 
-static bool
-has_word(const char *list, const char *w, size_t n)
+bool
+imapd_word_in(const char *list, const char *w, size_t n)
 {
 	const char *p = list;
 
@@ -91,7 +88,7 @@ add_keywords(struct imapd *st, const char *keywords)
 	while (p != NULL && *p != '\0') {
 		size_t l = strcspn(p, " ");
 
-		if (l > 0 && !has_word(st->kwlist.s, p, l)) {
+		if (l > 0 && !imapd_word_in(st->kwlist.s, p, l)) {
 			if (st->kwlist.len > 0)
 				str_catc(&st->kwlist, ' ');
 			str_catb(&st->kwlist, p, l);
