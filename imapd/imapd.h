@@ -110,6 +110,13 @@ void imapd_unselect(struct imapd *st);
  * allow_expunge (not during FETCH, STORE, SEARCH: RFC 3501 7.4.1).
  * 0, or -1 when the mailbox went away (BYE sent, session ends). */
 int imapd_sync(struct imapd *st, bool allow_expunge);
+/* imapd_change_begin - called first in a write transaction that
+ * changes only flags of the selected mailbox: whether the session had
+ * seen every earlier change.  Then, after the commit, the session may
+ * set seen_modseq to its own last modseq and skip comparing the whole
+ * mailbox at the next imapd_sync (write transactions are serialized,
+ * so nothing else came between). */
+bool imapd_change_begin(struct imapd *st);
 /* imapd_msgset - resolve a sequence set (or UID set when uid) against
  * the view: the indexes into st->msgs, ascending, into *idx (malloc'd)
  * and their count; -1 when malformed (the BAD is sent). */

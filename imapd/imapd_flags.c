@@ -114,11 +114,11 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 	struct str out = STR_INIT, modified = STR_INIT;
 	const struct imap_arg *a = c->args + argi;
 	size_t na = c->nargs - argi, *idx = NULL, n = 0, i, ai = 1;
-	uint64_t unchangedsince = 0;
+	uint64_t unchangedsince = 0, last = 0;
 	uint32_t *mod = NULL;
 	size_t nmod = 0;
 	unsigned bits = 0;
-	bool silent;
+	bool silent, own;
 	enum op op;
 	const char *item;
 	int rc = STORE_OK;
@@ -171,6 +171,7 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 	mod = xreallocarray(NULL, n ? n : 1, sizeof *mod);
 	if ((rc = store_txn_begin(st->store, true, &err)) != STORE_OK)
 		goto fail;
+	own = imapd_change_begin(st);
 	for (i = 0; i < n; i++) {
 		struct imapd_msg *v = &st->msgs[idx[i]];
 		struct store_msg m, nm;
@@ -195,6 +196,8 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 			mod[nmod++] = uid ? v->uid : (uint32_t)idx[i] + 1;
 			rc = STORE_OK;
 		} else if (rc == STORE_OK) {
+			if (nm.modseq > last)
+				last = nm.modseq;
 			imapd_msg_update(st, idx[i], &nm);
 			if (!silent || (st->condstore && nm.modseq !=
 			    m.modseq && unchangedsince)) {
@@ -219,6 +222,8 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 		rc = store_txn_commit(st->store, &err);
 	else
 		store_txn_abort(st->store);
+	if (rc == STORE_OK && own && last > 0)
+		st->seen_modseq = last;
 fail:
 	if (rc != STORE_OK) {
 		imapd_store_error(st, c, rc, "STORE", &err);

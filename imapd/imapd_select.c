@@ -250,6 +250,22 @@ fetch_flags(struct imapd *st, size_t i)
 	str_free(&f);
 }
 
+bool
+imapd_change_begin(struct imapd *st)
+{
+	struct store_mailbox mb;
+	struct str err = STR_INIT;
+	bool own;
+
+	memset(&mb, 0, sizeof mb);
+	own = store_mailbox_get_id(st->store, st->mb.id, &mb, &err) ==
+	    STORE_OK && mb.highestmodseq == st->seen_modseq &&
+	    mb.uidnext == st->mb.uidnext;
+	store_mailbox_free(&mb);
+	str_free(&err);
+	return own;
+}
+
 int
 imapd_sync(struct imapd *st, bool allow_expunge)
 {
