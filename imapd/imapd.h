@@ -70,6 +70,7 @@ struct imapd {
 	struct imapd_msg *msgs;
 	size_t nmsgs, capmsgs;
 	uint64_t seen_modseq;	/* changes up to here are reported */
+	bool gone_pending;	/* expunges seen but not yet reported */
 	struct imap_seqset saved;	/* SEARCHRES "$", UIDs */
 	struct str kwlist;	/* keywords announced in FLAGS */
 };

@@ -115,6 +115,7 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 	const struct imap_arg *a = c->args + argi;
 	size_t na = c->nargs - argi, *idx = NULL, n = 0, i, ai = 1;
 	uint64_t unchangedsince = 0, last = 0;
+	bool conditional = false;
 	uint32_t *mod = NULL;
 	size_t nmod = 0;
 	unsigned bits = 0;
@@ -137,6 +138,7 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 			goto out;
 		}
 		st->condstore = true;
+		conditional = true;
 		ai = 2;
 		if (na < 4) {
 			imapd_bad(st, c, "STORE needs an item and flags");
@@ -186,6 +188,12 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 		}
 		if (rc != STORE_OK)
 			break;
+		if (conditional && unchangedsince == 0) {
+			/* Every modseq is above 0: nothing may change. */
+			mod[nmod++] = uid ? v->uid : (uint32_t)idx[i] + 1;
+			store_msg_free(&m);
+			continue;
+		}
 		nf = m.flags & ~STORE_F_RECENT;
 		nf = op == OP_SET ? bits : op == OP_ADD ? nf | bits : nf & ~bits;
 		nf |= m.flags & STORE_F_RECENT;

@@ -151,6 +151,7 @@ imapd_unselect(struct imapd *st)
 	free(st->msgs);
 	st->msgs = NULL;
 	st->nmsgs = st->capmsgs = 0;
+	st->gone_pending = false;
 	store_mailbox_free(&st->mb);
 	memset(&st->mb, 0, sizeof st->mb);
 	imap_seqset_free(&st->saved);
@@ -291,7 +292,7 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 		return 0;
 	}
 	if (mb.highestmodseq == st->seen_modseq && mb.uidnext == st->mb.uidnext
-	    && !(allow_expunge && st->nmsgs > 0 && st->msgs[0].gone)) {
+	    && !(allow_expunge && st->gone_pending)) {
 		store_mailbox_free(&mb);
 		str_free(&err);
 		return 0;
@@ -335,6 +336,10 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 		st->msgs[w++] = *v;
 	}
 	st->nmsgs = w;
+	if (allow_expunge)
+		st->gone_pending = false;
+	for (i = 0; i < st->nmsgs && !st->gone_pending; i++)
+		st->gone_pending = st->msgs[i].gone;
 	had = st->nmsgs;
 	for (; j < l.n; j++) {
 		struct imapd_msg *v;
@@ -347,7 +352,13 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 		if (!txn && !st->readonly && (l.m[j].flags & STORE_F_RECENT))
 			txn = store_txn_begin(st->store, true, &err) ==
 			    STORE_OK;
-		v->recent = txn && claim_recent(st, &l.m[j]);
+		/* EXAMINE shows \Recent without taking it; IMAP4rev2 has
+		 * none (RFC 9051 appendix E). */
+		if (st->readonly)
+			v->recent = (l.m[j].flags & STORE_F_RECENT) != 0;
+		else
+			v->recent = txn && claim_recent(st, &l.m[j]);
+		v->recent = v->recent && !st->rev2;
 		recent += v->recent;
 		if (add_keywords(st, v->keywords))
 			flags_announce(st);
