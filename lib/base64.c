@@ -83,3 +83,23 @@ bad:
 	str_truncate(out, start);
 	return -1;
 }
+
+void
+base64_decode_lenient(const char *s, size_t n, struct str *out)
+{
+	unsigned long acc = 0;
+	int bits = 0, v;
+	size_t i;
+
+	str_ready(out, n / 4 * 3 + 3);
+	for (i = 0; i < n && s[i] != '='; i++) {
+		if ((v = value(s[i])) < 0)
+			continue;
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			str_catc(out, (char)(acc >> bits & 0xff));
+		}
+	}
+}

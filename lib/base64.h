@@ -15,4 +15,9 @@ void base64_encode(const void *p, size_t n, struct str *out);
  * s is not canonical base64 (bad character, length or padding). */
 int base64_decode(const char *s, size_t n, struct str *out);
 
+/* base64_decode_lenient - the same for message bodies (RFC 2045 6.8):
+ * characters outside the alphabet are skipped and the data ends at the
+ * first "=", so that broken mail decodes as far as it can. */
+void base64_decode_lenient(const char *s, size_t n, struct str *out);
+
 #endif

@@ -35,16 +35,21 @@ void mime_free(struct mime **m);
 
 /* ---- IMAP renderings (RFC 3501 7.4.2, RFC 9051 7.5.2) ----
  * Appended to out as IMAP syntax: strings quoted when they can be,
- * literals {n}\r\n... otherwise, NIL for absent values.  Types and
- * subtypes are upper-cased like Dovecot and Cyrus do; parameter values
- * as in the message (RFC 2231 continuations joined). */
+ * literals {n}\r\n... otherwise, NIL for absent values.  The output
+ * matches Dovecot 2.3: types, subtypes, encodings and parameter names
+ * and values keep the case of the message (defaults are lower case,
+ * "text" "plain" ("charset" "us-ascii") "7bit"); RFC 2231 continuations
+ * are joined.  mime_imap.c lists the few deliberate differences. */
 
 /* mime_envelope - the "(date subject from sender reply-to to cc bcc
  * in-reply-to message-id)" list of the top-level message; sender and
- * reply-to default to from as the RFC says. */
+ * reply-to default to from as the RFC says.  Like Dovecot, the last
+ * Date, Subject, In-Reply-To and Message-ID count, and address fields
+ * that occur more than once are joined into one list. */
 void mime_envelope(const struct mime *m, struct str *out);
 /* mime_bodystructure - BODYSTRUCTURE with extension data (extended) or
- * the non-extensible BODY form. */
+ * the non-extensible BODY form: the parenthesised "body" of RFC 3501,
+ * ready to follow "BODYSTRUCTURE ". */
 void mime_bodystructure(const struct mime *m, bool extended,
     struct str *out);
 
@@ -60,8 +65,10 @@ int mime_section(const struct mime *m, const char *spec, struct str *out,
 /* mime_binary - BINARY[part]: the content of the leaf part "1.2" ("" is
  * the body of a non-multipart message), Content-Transfer-Encoding
  * (base64, quoted-printable, 7bit, 8bit, binary) undone.  Appended to
- * out.  0 done, -1 malformed part spec or not a leaf part (err), -2 an
- * encoding we cannot undo (the caller answers [UNKNOWN-CTE]). */
+ * out.  0 done (a part that does not exist gives empty output; a
+ * message/rfc822 part gives its message, decoded), -1 malformed part
+ * spec or a multipart (err), -2 an encoding we cannot undo (the caller
+ * answers [UNKNOWN-CTE]). */
 int mime_binary(const struct mime *m, const char *part, struct str *out,
     struct str *err);
 
@@ -91,9 +98,9 @@ int mime_date(const struct mime *m, time_t *t);
 void mime_decode_words(const char *in, size_t n, struct str *out);
 /* mime_parse_date - an RFC 5322 date-time: 0 and *t, or -1. */
 int mime_parse_date(const char *s, size_t n, time_t *t);
-/* mime_quote - append s[0..n) as an IMAP string: "quoted" when it has
- * no CR, LF, NUL or 8-bit octets and is not too long, else a literal
- * {n}\r\n followed by the octets. */
+/* mime_quote - append s[0..n) as an IMAP string: "quoted" (with \" and
+ * \\ escaped) when it has no CR, LF, NUL or 8-bit octets and is at most
+ * 1024 octets, else a literal {n}\r\n followed by the octets. */
 void mime_quote(struct str *out, const char *s, size_t n);
 /* mime_nstring - mime_quote, or NIL when s is NULL. */
 void mime_nstring(struct str *out, const char *s, size_t n);

@@ -2,12 +2,16 @@
  * mime_addr - RFC 5322 3.4 address lists as IMAP ENVELOPE address
  * structures (RFC 3501 7.4.2): ((name adl mailbox host) ...).
  *
- * Tolerant like Dovecot: phrases, quoted strings, comments (a comment
+ * Tolerant the way Dovecot is, whose output we match (see the cases in
+ * t/unit/test-mime.c): phrases, quoted strings, comments (a comment
  * names an address that has no phrase), angle addresses with obsolete
  * routes (RFC 5322 4.4), groups as (NIL NIL "name" NIL) ...
- * (NIL NIL NIL NIL); a missing local part or domain becomes
- * MISSING_MAILBOX / MISSING_DOMAIN as Dovecot writes them, and garbage
- * is skipped up to the next comma.  Every step consumes input.
+ * (NIL NIL NIL NIL); an empty address, a missing local part or domain
+ * become MISSING_MAILBOX / MISSING_DOMAIN, an unclosed angle address
+ * SYNTAX_ERROR, an empty route INVALID_ROUTE, all as Dovecot writes
+ * them; anything but a comma after an address ends the list.  Phrases
+ * broken by an unterminated quote or by blanks around dots come out
+ * simpler than Dovecot's (which are odd).  Every step consumes input.
  */
 #include <string.h>
 
@@ -21,6 +25,8 @@ struct lex {
 	struct str qs;		/* the current quoted string, unescaped */
 	const char *cm;		/* the last comment's text */
 	size_t cml;
+	bool broken_cm;		/* an unterminated comment */
+	bool broken_qs;		/* an unterminated quoted string */
 };
 
 struct tok {
@@ -64,6 +70,8 @@ next(struct lex *lx, struct tok *t)
 			}
 			lx->cm = s + st;
 			lx->cml = i - st - (depth == 0 ? 1 : 0);
+			if (depth > 0)
+				lx->broken_cm = true;
 			t->ws = true;
 			continue;
 		}
@@ -83,6 +91,8 @@ next(struct lex *lx, struct tok *t)
 				continue;
 			str_catc(&lx->qs, s[i]);
 		}
+		if (i >= n)
+			lx->broken_qs = true;
 		lx->i = i < n ? i + 1 : n;
 		t->type = T_WORD;
 		t->p = lx->qs.s ? lx->qs.s : "";
@@ -126,13 +136,17 @@ is_sp(const struct tok *t, char c)
 static void
 domain(struct lex *lx, struct tok *t, struct str *out)
 {
+	bool want_atom = true;	/* two atoms need a dot between them */
+
 	for (;;) {
 		next(lx, t);
-		if (t->type == T_WORD || t->type == T_DLIT)
+		if ((t->type == T_WORD || t->type == T_DLIT) && want_atom) {
 			str_catb(out, t->p, t->len);
-		else if (is_sp(t, '.'))
+			want_atom = false;
+		} else if (is_sp(t, '.')) {
 			str_catc(out, '.');
-		else
+			want_atom = true;
+		} else
 			return;
 	}
 }
@@ -170,52 +184,71 @@ emit(struct str *out, bool *any, const struct str *name,
 void
 mime_addr_list(const char *s, size_t n, struct str *out)
 {
-	struct lex lx = { s, n, 0, STR_INIT, NULL, 0 };
+	struct lex lx = { s, n, 0, STR_INIT, NULL, 0, false, false };
 	struct str phrase = STR_INIT, local = STR_INIT, dom = STR_INIT,
 	    adl = STR_INIT, cname = STR_INIT;
 	struct tok t;
-	bool any = false, in_group = false, words;
+	bool any = false, in_group = false, group_start = false;
 
 	next(&lx, &t);
 	while (t.type != T_EOF) {
-		if (is_sp(&t, ',')) {
-			next(&lx, &t);
-			continue;
-		}
+		bool words = false, prev_word = false, adjacent = false;
+		bool syntax = false;
+		size_t first = 0;	/* local part before a second word */
+
 		str_clear(&phrase);
 		str_clear(&local);
 		str_clear(&dom);
 		str_clear(&adl);
 		lx.cm = NULL;
-		words = false;
-		/* phrase or local part */
+		/* a phrase, or the local part of an addr-spec */
 		while (t.type == T_WORD || t.type == T_DLIT || is_sp(&t, '.')) {
 			if (t.ws && phrase.len)
 				str_catc(&phrase, ' ');
 			if (is_sp(&t, '.')) {
 				str_catc(&phrase, '.');
 				str_catc(&local, '.');
+				prev_word = false;
 			} else {
+				if (prev_word && !adjacent) {
+					adjacent = true;
+					first = local.len;
+				}
 				str_catb(&phrase, t.p, t.len);
 				str_catb(&local, t.p, t.len);
+				prev_word = true;
 			}
 			words = true;
 			next(&lx, &t);
 		}
-		if (is_sp(&t, ':')) {
+		if (lx.broken_qs && words && t.type == T_EOF) {
+			/* an unterminated quoted string: Dovecot keeps
+			 * nothing of the address */
+			str_clear(&local);
+			emit(out, &any, NULL, NULL, &local, &dom);
+			break;
+		}
+		if (is_sp(&t, ':') && words) {
 			emit(out, &any, NULL, NULL, &phrase, NULL);
-			in_group = true;
+			in_group = group_start = true;
 			next(&lx, &t);
 			continue;
 		}
 		if (is_sp(&t, '<')) {
+			bool bad_route = false;
+
 			next(&lx, &t);
 			/* obsolete route: @a,@b: */
 			while (is_sp(&t, '@')) {
+				size_t before;
+
 				if (adl.len)
 					str_catc(&adl, ',');
 				str_catc(&adl, '@');
+				before = adl.len;
 				domain(&lx, &t, &adl);
+				if (adl.len == before)
+					bad_route = true;
 				while (is_sp(&t, ','))
 					next(&lx, &t);
 				if (is_sp(&t, ':')) {
@@ -233,32 +266,58 @@ mime_addr_list(const char *s, size_t n, struct str *out)
 			}
 			if (is_sp(&t, '@'))
 				domain(&lx, &t, &dom);
+			syntax = !is_sp(&t, '>');
 			while (t.type != T_EOF && !is_sp(&t, '>') &&
 			    !is_sp(&t, ','))
 				next(&lx, &t);
 			if (is_sp(&t, '>'))
 				next(&lx, &t);
+			if (syntax || lx.broken_cm)	/* Dovecot's word */
+				str_copys(&dom, "SYNTAX_ERROR");
+			if (bad_route)	/* Dovecot's word for "<@>" */
+				str_copys(&adl, "INVALID_ROUTE");
 			emit(out, &any, &phrase, &adl, &local, &dom);
+			if (syntax)
+				break;	/* Dovecot gives up there */
+		} else if (words && adjacent && lx.cm) {
+			/* "a (c) b": local part a, named by the comment */
+			str_truncate(&local, first);
+			str_copyb(&cname, lx.cm, lx.cml);
+			emit(out, &any, &cname, NULL, &local, &dom);
+		} else if (words && adjacent) {
+			/* words that are no local part: a name, as Dovecot */
+			str_clear(&local);
+			emit(out, &any, &phrase, NULL, &local, &dom);
 		} else if (is_sp(&t, '@') || words) {
 			if (is_sp(&t, '@'))
 				domain(&lx, &t, &dom);
+			if (dom.len && (dom.s[0] == '.' ||
+			    dom.s[dom.len - 1] == '.'))
+				str_clear(&dom);
 			str_clear(&cname);
-			if (lx.cm)
+			if (lx.broken_cm)
+				str_clear(&dom);	/* as Dovecot */
+			else if (lx.cm)
 				str_catb(&cname, lx.cm, lx.cml);
 			emit(out, &any, &cname, NULL, &local, &dom);
-		} else if (!is_sp(&t, ';')) {
-			next(&lx, &t);	/* garbage */
-			continue;
+		} else if (!(is_sp(&t, ';') && group_start)) {
+			/* nothing where an address belongs */
+			emit(out, &any, NULL, NULL, &local, &dom);
+			if (!is_sp(&t, ',') && !is_sp(&t, ';'))
+				break;
 		}
-		/* the rest of a broken address, up to the next one */
-		while (t.type != T_EOF && !is_sp(&t, ',') && !is_sp(&t, ';'))
-			next(&lx, &t);
+		group_start = false;
 		if (is_sp(&t, ';')) {
-			if (in_group)
-				emit(out, &any, NULL, NULL, NULL, NULL);
+			if (!in_group)
+				break;	/* junk: the list ends */
+			emit(out, &any, NULL, NULL, NULL, NULL);
 			in_group = false;
 			next(&lx, &t);
 		}
+		/* anything but a comma after an address ends the list */
+		if (!is_sp(&t, ','))
+			break;
+		next(&lx, &t);
 	}
 	if (in_group)
 		emit(out, &any, NULL, NULL, NULL, NULL);

@@ -12,57 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "mime_int.h"
-
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-void
-mime_b64_decode(const char *s, size_t n, struct str *out)
-{
-	unsigned long acc = 0;
-	int bits = 0, v;
-	size_t i;
-
-	str_ready(out, n / 4 * 3 + 3);
-	for (i = 0; i < n; i++) {
-		if (s[i] == '=')
-			break;	/* padding: the data ends here */
-		if ((v = b64val((unsigned char)s[i])) < 0)
-			continue;
-		acc = (acc << 6) | (unsigned long)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			str_catc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* mime_qp_decode - quoted-printable (RFC 2045 6.7), or the Q encoding
  * of RFC 2047 4.2 where "_" is a space and there are no soft breaks. */
@@ -77,10 +28,10 @@ mime_qp_decode(const char *s, size_t n, bool q_encoding, struct str *out)
 
 		if (c == '_' && q_encoding) {
 			str_catc(out, ' ');
-		} else if (c == '=' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			str_catc(out, (char)(hexval(s[i + 1]) * 16 +
-			    hexval(s[i + 2])));
+		} else if (c == '=' && i + 2 < n && str_hexval(s[i + 1]) >= 0 &&
+		    str_hexval(s[i + 2]) >= 0) {
+			str_catc(out, (char)(str_hexval(s[i + 1]) * 16 +
+			    str_hexval(s[i + 2])));
 			i += 2;
 		} else if (c == '=' && !q_encoding) {
 			/* soft line break: "=" then blanks then the line end */
@@ -120,7 +71,7 @@ mime_cte_decode(const char *cte, size_t clen, const char *s, size_t n,
 	    mime_name_is(cte, clen, "binary"))
 		str_catb(out, s, n);
 	else if (mime_name_is(cte, clen, "base64"))
-		mime_b64_decode(s, n, out);
+		base64_decode_lenient(s, n, out);
 	else if (mime_name_is(cte, clen, "quoted-printable"))
 		mime_qp_decode(s, n, false, out);
 	else
@@ -258,7 +209,7 @@ mime_decode_words(const char *in, size_t n, struct str *out)
 				str_clear(&raw);
 			}
 			if (enc == 'b' || enc == 'B')
-				mime_b64_decode(in + tx, txl, &raw);
+				base64_decode_lenient(in + tx, txl, &raw);
 			else
 				mime_qp_decode(in + tx, txl, true, &raw);
 			pending = true;

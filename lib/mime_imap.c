@@ -1,19 +1,23 @@
 /*
  * mime_imap - the IMAP renderings of a parsed message: ENVELOPE, BODY
- * and BODYSTRUCTURE (RFC 3501 7.4.2, RFC 9051 7.5.2), BODY[section]
- * and BINARY[part] (RFC 3516).
+ * and BODYSTRUCTURE (RFC 3501 7.4.2, RFC 9051 7.5.2), and IMAP strings.
  *
- * The output follows Dovecot 2.3 octet for octet where we checked:
- * types, subtypes, encodings and parameter names keep the case of the
- * message (defaults are lower case: "text" "plain" "7bit"); text/\*
- * without a charset gets ("charset" "us-ascii") appended; a multipart
- * without parts holds one empty text/plain; Content-Language is always
- * a list.  Differences: strings over 1024 octets are sent as literals
- * (Dovecot quotes them); a lone extended RFC 2231 parameter "a*" keeps
- * its name (Dovecot writes "a*1*"); a multipart or message/rfc822 cut
- * off at MIME_DEPTH_MAX is shown as application/octet-stream, since a
- * "message" "rfc822" body must carry an envelope and a structure.
- * Recursion below is over the part tree, whose depth the parser bounds.
+ * The output follows Dovecot 2.3 octet for octet where we checked it
+ * (t/unit/test-mime.c holds the cases): types, subtypes, encodings and
+ * parameters keep the case of the message, defaults are lower case
+ * ("text" "plain" "7bit"), and message/rfc822 is always lower case;
+ * text/\* without a charset gets ("charset" "us-ascii") appended; a
+ * multipart without parts (or without a boundary) holds one empty
+ * text/plain; Content-Language is always a list; the first of each
+ * Content-* field counts, except that a later Content-Disposition
+ * replaces one without parameters; a message without MIME-Version and
+ * Content-Type has no MIME fields at all.  Deliberate differences:
+ * strings over 1024 octets are sent as literals (Dovecot quotes them); a
+ * lone extended RFC 2231 parameter "a*" keeps its name (Dovecot writes
+ * "a*1*"); a message/rfc822 cut off at MIME_DEPTH_MAX is shown as
+ * application/octet-stream, since a "message" "rfc822" body must carry
+ * an envelope and a structure.  Recursion below is over the part tree,
+ * whose depth the parser bounds.
  */
 #include <string.h>
 #include <strings.h>
@@ -112,17 +116,6 @@ mime_quote_human(struct str *out, const char *s, size_t n)
 	str_free(&t);
 }
 
-/* value - a field value without surrounding white space */
-static void
-field_value(const struct mime_field *f, const char **v, size_t *n)
-{
-	size_t b = 0, e = f->vlen;
-
-	mime_trim(f->val, &b, &e);
-	*v = f->val + b;
-	*n = e - b;
-}
-
 /* nstring_field - the unfolded, trimmed value, or NIL */
 static void
 nstring_field(struct str *out, const struct mime_field *f, bool have)
@@ -135,7 +128,14 @@ nstring_field(struct str *out, const struct mime_field *f, bool have)
 		str_cats(out, "NIL");
 		return;
 	}
-	field_value(f, &v, &n);
+	/* as Dovecot: blanks before the value go, folding is removed,
+	 * the rest stays */
+	v = f->val;
+	n = f->vlen;
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
 	mime_unfold(v, n, &t);
 	mime_quote(out, t.s ? t.s : "", t.len);
 	str_free(&t);
@@ -148,6 +148,33 @@ enum { E_DATE, E_SUBJECT, E_FROM, E_SENDER, E_REPLY_TO, E_TO, E_CC, E_BCC,
 static const char *const env_names[E_N] = { "Date", "Subject", "From",
 	"Sender", "Reply-To", "To", "Cc", "Bcc", "In-Reply-To", "Message-ID" };
 
+/* addresses - every field `name` of p's header as one address list */
+static void
+addresses(const struct mime *m, const struct mime_part *p, const char *name,
+    struct str *out)
+{
+	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
+	struct mime_field f;
+	struct str one = STR_INIT;
+	bool any = false;
+
+	while (mime_field_next(m->msg, end, &pos, &f)) {
+		if (!f.colon || !mime_name_is(f.name, f.nlen, name))
+			continue;
+		str_clear(&one);
+		mime_addr_list(f.val, f.vlen, &one);
+		if (str_eqs(&one, "NIL"))
+			continue;
+		/* "((a)(b))": the inner "(a)(b)" joins the list */
+		if (!any)
+			str_catc(out, '(');
+		str_catb(out, one.s + 1, one.len - 2);
+		any = true;
+	}
+	str_cats(out, any ? ")" : "NIL");
+	str_free(&one);
+}
+
 static void
 envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 {
@@ -157,20 +184,18 @@ envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 	struct str from = STR_INIT, tmp = STR_INIT;
 	const char *v;
 
+	/* the last of each field counts, as in Dovecot; address lists
+	 * are gathered from every occurrence below */
 	while (mime_field_next(m->msg, end, &pos, &cur)) {
 		if (!cur.colon)
 			continue;
 		for (k = 0; k < E_N; k++)
-			if (!have[k] &&
-			    mime_name_is(cur.name, cur.nlen, env_names[k])) {
+			if (mime_name_is(cur.name, cur.nlen, env_names[k])) {
 				f[k] = cur;
 				have[k] = true;
 			}
 	}
-	if (have[E_FROM])
-		mime_addr_list(f[E_FROM].val, f[E_FROM].vlen, &from);
-	else
-		str_cats(&from, "NIL");
+	addresses(m, p, "From", &from);
 	str_catc(out, '(');
 	for (k = 0; k < E_N; k++) {
 		if (k > 0)
@@ -207,9 +232,8 @@ envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 		case E_REPLY_TO:
 			/* RFC 3501: default to From when absent or empty */
 			str_clear(&tmp);
-			if (have[k])
-				mime_addr_list(f[k].val, f[k].vlen, &tmp);
-			if (!have[k] || str_eqs(&tmp, "NIL"))
+			addresses(m, p, env_names[k], &tmp);
+			if (str_eqs(&tmp, "NIL"))
 				str_cat(out, &from);
 			else
 				str_cat(out, &tmp);
@@ -218,7 +242,7 @@ envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 			if (k == E_FROM)
 				str_cat(out, &from);
 			else
-				mime_addr_list(f[k].val, f[k].vlen, out);
+				addresses(m, p, env_names[k], out);
 		}
 	}
 	str_catc(out, ')');
@@ -245,25 +269,52 @@ struct fields {
 	bool have[F_N];
 };
 
+static bool
+has_params(const struct mime_field *f)
+{
+	struct mime_ct d;
+	bool r;
+
+	mime_ct_parse(f->val, f->vlen, false, &d);
+	r = d.n > 0;
+	mime_ct_free(&d);
+	return r;
+}
+
 static void
 part_fields(const struct mime *m, const struct mime_part *p,
     struct fields *fs)
 {
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len, k;
 	struct mime_field cur;
+	bool mime, disp_params = false;
 
+	/* a part of a multipart is MIME; a message (the top one or an
+	 * encapsulated one) only with MIME-Version or Content-Type, else
+	 * Dovecot ignores its other Content-* fields, and so do we */
+	mime = p->parent != MIME_NONE && m->p[p->parent].kind == MIME_MULTI;
 	memset(fs->have, 0, sizeof(fs->have));
 	while (mime_field_next(m->msg, end, &pos, &cur)) {
-		if (!cur.colon || cur.nlen < 8 ||
-		    strncasecmp(cur.name, "Content-", 8) != 0)
+		if (!cur.colon)
 			continue;
-		for (k = 0; k < F_N; k++)
-			if (!fs->have[k] &&
-			    mime_name_is(cur.name, cur.nlen, part_names[k])) {
-				fs->f[k] = cur;
-				fs->have[k] = true;
-			}
+		if (mime_name_is(cur.name, cur.nlen, "MIME-Version"))
+			mime = true;
+		if (cur.nlen < 8 || strncasecmp(cur.name, "Content-", 8) != 0)
+			continue;
+		/* the first of each counts; a later Disposition replaces
+		 * one without parameters (what Dovecot does) */
+		for (k = 0; k < F_N; k++) {
+			if (!mime_name_is(cur.name, cur.nlen, part_names[k]) ||
+			    (fs->have[k] && (k != F_DISP || disp_params)))
+				continue;
+			fs->f[k] = cur;
+			fs->have[k] = true;
+			if (k == F_DISP)
+				disp_params = has_params(&cur);
+		}
 	}
+	if (!mime && !fs->have[F_CT])
+		memset(fs->have, 0, sizeof(fs->have));
 }
 
 static void
@@ -329,6 +380,10 @@ language(struct str *out, const struct fields *fs)
 				i++;
 			str_cats(out, cnt++ ? " " : "(");
 			mime_quote(out, s + st, i - st);
+			/* tags are separated by commas; junk ends the list */
+			i = mime_cfws(s, n, i);
+			if (i < n && s[i] != ',')
+				break;
 		}
 	}
 	str_cats(out, cnt ? ")" : "NIL");
@@ -353,7 +408,7 @@ body(const struct mime *m, size_t idx, bool ext, struct str *out)
 {
 	const struct mime_part *p = &m->p[idx];
 	struct fields fs;
-	struct mime_ct ct, cte;
+	struct mime_ct ct;
 	bool text;
 	size_t c;
 
@@ -363,7 +418,9 @@ body(const struct mime *m, size_t idx, bool ext, struct str *out)
 	} else
 		mime_part_ct(m, p, &ct);
 	str_catc(out, '(');
-	if (p->kind == MIME_MULTI) {
+	/* a multipart without a boundary (or past the depth limit) is
+	 * still shown as one, with a single empty part like Dovecot */
+	if (p->kind == MIME_MULTI || p->no_parts) {
 		if (p->child == MIME_NONE)
 			str_cats(out, ext ? EMPTY_PART " NIL NIL NIL NIL)" :
 			    EMPTY_PART ")");
@@ -383,6 +440,9 @@ body(const struct mime *m, size_t idx, bool ext, struct str *out)
 	if (p->opaque) {
 		text = false;
 		str_cats(out, "\"application\" \"octet-stream\" ");
+	} else if (p->kind == MIME_MSG) {
+		text = false;	/* Dovecot writes these two in lower case */
+		str_cats(out, "\"message\" \"rfc822\" ");
 	} else {
 		text = mime_name_is(ct.type, ct.tlen, "text");
 		mime_quote(out, ct.type, ct.tlen);
@@ -397,12 +457,17 @@ body(const struct mime *m, size_t idx, bool ext, struct str *out)
 	nstring_field(out, &fs.f[F_DESC], fs.have[F_DESC]);
 	str_catc(out, ' ');
 	if (fs.have[F_CTE]) {
-		mime_ct_parse(fs.f[F_CTE].val, fs.f[F_CTE].vlen, false, &cte);
-		if (cte.tlen > 0)
-			mime_quote(out, cte.type, cte.tlen);
+		/* one token and nothing else, or it counts as absent */
+		const char *v = fs.f[F_CTE].val;
+		size_t n = fs.f[F_CTE].vlen, b = mime_cfws(v, n, 0), e = b;
+
+		while (e < n && (unsigned char)v[e] > ' ' && v[e] != '(' &&
+		    v[e] != ';' && v[e] != 0x7f)
+			e++;
+		if (e > b && mime_cfws(v, n, e) == n)
+			mime_quote(out, v + b, e - b);
 		else
 			str_cats(out, "\"7bit\"");
-		mime_ct_free(&cte);
 	} else
 		str_cats(out, "\"7bit\"");
 	str_catf(out, " %zu", p->body_len);
@@ -428,255 +493,4 @@ void
 mime_bodystructure(const struct mime *m, bool extended, struct str *out)
 {
 	body(m, 0, extended, out);
-}
-
-/* ---- BODY[section] and BINARY[part] ---- */
-
-/* child_n - the k-th (1-based) body part of message or multipart c:
- * the k-th child of a multipart, else part 1 is the body itself. */
-static size_t
-child_n(const struct mime *m, size_t c, unsigned long k)
-{
-	size_t i;
-
-	if (m->p[c].kind != MIME_MULTI)
-		return k == 1 ? c : MIME_NONE;
-	for (i = m->p[c].child; i != MIME_NONE && k > 1; i = m->p[i].next)
-		k--;
-	return i;
-}
-
-/* part_path - walk "1.2.3" from *sp; stops after the last number (at a
- * "." followed by a letter, or the end).  *ent is the part or
- * MIME_NONE when there is no such part; -1 for bad syntax. */
-static int
-part_path(const struct mime *m, const char **sp, size_t *ent, bool *any)
-{
-	const char *s = *sp;
-	size_t c = 0, e = MIME_NONE;
-	bool gone = false;
-
-	*any = false;
-	while (*s >= '0' && *s <= '9') {
-		unsigned long k = 0;
-
-		if (*s == '0')
-			return -1;
-		while (*s >= '0' && *s <= '9') {
-			if (k > 100000000UL)
-				return -1;
-			k = k * 10 + (unsigned long)(*s++ - '0');
-		}
-		if (*any && !gone) {
-			/* descend into the previous part */
-			if (m->p[e].kind == MIME_MULTI)
-				c = e;
-			else if (m->p[e].kind == MIME_MSG &&
-			    m->p[e].child != MIME_NONE)
-				c = m->p[e].child;
-			else
-				gone = true;
-		}
-		*any = true;
-		if (!gone && (e = child_n(m, c, k)) == MIME_NONE)
-			gone = true;
-		if (*s != '.')
-			break;
-		if (s[1] < '0' || s[1] > '9') {
-			s++;	/* the "." before a section text */
-			break;
-		}
-		s++;
-	}
-	*sp = s;
-	*ent = gone ? MIME_NONE : e;
-	return 0;
-}
-
-static bool
-word(const char **sp, const char *w)
-{
-	size_t n = strlen(w);
-
-	if (strncasecmp(*sp, w, n) != 0)
-		return false;
-	*sp += n;
-	return true;
-}
-
-static void
-range(const struct mime *m, size_t off, size_t len, struct str *out)
-{
-	if (off > m->len)
-		return;
-	if (len > m->len - off)
-		len = m->len - off;
-	str_catb(out, m->msg + off, len);
-}
-
-/* field_list - "(A B "C")" into names ("A\0B\0C\0"); false if bad */
-static bool
-field_list(const char *s, struct str *names)
-{
-	if (*s++ != ' ' || *s++ != '(')
-		return false;
-	for (;;) {
-		while (*s == ' ')
-			s++;
-		if (*s == ')')
-			return s[1] == '\0' && names->len > 0;
-		if (*s == '"') {
-			for (s++; *s && *s != '"'; s++) {
-				if (*s == '\\' && s[1])
-					s++;
-				str_catc(names, *s);
-			}
-			if (*s++ != '"')
-				return false;
-		} else {
-			const char *st = s;
-
-			while (*s && *s != ' ' && *s != ')' && *s != '(' &&
-			    *s != '"' && (unsigned char)*s > ' ' &&
-			    (unsigned char)*s < 0x7f)
-				s++;
-			if (s == st)
-				return false;
-			str_catb(names, st, (size_t)(s - st));
-		}
-		str_catc(names, '\0');
-	}
-}
-
-static bool
-in_list(const struct str *names, const char *n, size_t len)
-{
-	size_t i = 0;
-
-	while (i < names->len) {
-		size_t l = strlen(names->s + i);
-
-		if (l == len && strncasecmp(names->s + i, n, len) == 0)
-			return true;
-		i += l + 1;
-	}
-	return false;
-}
-
-static void
-header_fields(const struct mime *m, const struct mime_part *p,
-    const struct str *names, bool not, struct str *out)
-{
-	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
-	struct mime_field f;
-
-	while (mime_field_next(m->msg, end, &pos, &f)) {
-		if (!f.colon || in_list(names, f.name, f.nlen) == not)
-			continue;
-		str_catb(out, f.raw, f.rlen);
-		if (f.raw[f.rlen - 1] != '\n')
-			str_cats(out, "\r\n");
-	}
-	str_cats(out, "\r\n");
-}
-
-int
-mime_section(const struct mime *m, const char *spec, struct str *out,
-    struct str *err)
-{
-	const char *s = spec;
-	size_t ent = 0, target;
-	struct str names = STR_INIT;
-	bool any, not = false;
-
-	if (part_path(m, &s, &ent, &any) < 0)
-		goto bad;
-	if (!any) {
-		ent = 0;
-		if (*s == '\0') {
-			range(m, 0, m->len, out);
-			return 0;
-		}
-	} else if (*s == '\0') {
-		if (ent != MIME_NONE)
-			range(m, m->p[ent].body_off, m->p[ent].body_len, out);
-		return 0;
-	} else if (word(&s, "MIME")) {
-		if (*s != '\0')
-			goto bad;
-		if (ent != MIME_NONE)
-			range(m, m->p[ent].hdr_off, m->p[ent].hdr_len, out);
-		return 0;
-	}
-	/* HEADER, TEXT and HEADER.FIELDS apply to a message: the top or
-	 * an encapsulated one; on other parts they are empty */
-	target = ent;
-	if (any && ent != MIME_NONE)
-		target = m->p[ent].kind == MIME_MSG ? m->p[ent].child :
-		    MIME_NONE;
-	if (word(&s, "HEADER.FIELDS")) {
-		if (word(&s, ".NOT"))
-			not = true;
-		if (!field_list(s, &names))
-			goto bad;
-		if (target != MIME_NONE)
-			header_fields(m, &m->p[target], &names, not, out);
-		str_free(&names);
-		return 0;
-	}
-	if (word(&s, "HEADER")) {
-		if (*s != '\0')
-			goto bad;
-		if (target != MIME_NONE)
-			range(m, m->p[target].hdr_off, m->p[target].hdr_len,
-			    out);
-		return 0;
-	}
-	if (word(&s, "TEXT")) {
-		if (*s != '\0')
-			goto bad;
-		if (target != MIME_NONE)
-			range(m, m->p[target].body_off, m->p[target].body_len,
-			    out);
-		return 0;
-	}
-bad:
-	str_free(&names);
-	str_copyf(err, "bad section: %s", spec);
-	return -1;
-}
-
-int
-mime_binary(const struct mime *m, const char *part, struct str *out,
-    struct str *err)
-{
-	const char *s = part;
-	const struct mime_part *p;
-	struct mime_field f;
-	struct mime_ct cte;
-	size_t ent;
-	bool any;
-	int r;
-
-	if (part_path(m, &s, &ent, &any) < 0 || *s != '\0') {
-		str_copyf(err, "bad part: %s", part);
-		return -1;
-	}
-	if (!any)
-		ent = 0;
-	if (ent == MIME_NONE)
-		return 0;	/* no such part: empty, as for BODY[] */
-	p = &m->p[ent];
-	if (p->kind == MIME_MULTI) {
-		str_copys(err, "not a leaf part");
-		return -1;
-	}
-	if (!mime_field_find(m, p, "Content-Transfer-Encoding", &f))
-		return mime_cte_decode(NULL, 0, m->msg + p->body_off,
-		    p->body_len, out);
-	mime_ct_parse(f.val, f.vlen, false, &cte);
-	r = mime_cte_decode(cte.type, cte.tlen, m->msg + p->body_off,
-	    p->body_len, out);
-	mime_ct_free(&cte);
-	return r;
 }

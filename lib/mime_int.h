@@ -30,11 +30,13 @@ struct mime_part {
 	size_t parent, child, next;
 	size_t last;			/* last child, for appending */
 	size_t blineno;			/* LFs before body_off */
+	size_t end_min;			/* after its close delimiter line */
 	unsigned depth;
 	unsigned char kind;
 	bool digest;	/* multipart/digest: children default to rfc822 */
 	bool in_digest;	/* parent is a digest */
 	bool opaque;	/* multipart or rfc822 kept whole (depth limit) */
+	bool no_parts;	/* multipart type, but no parts can be found */
 };
 
 struct mime {
@@ -77,7 +79,9 @@ struct mime_ct {
 	struct mime_param *p;
 	size_t n, cap;
 };
-/* mime_ct_parse - "type/sub; params" (with_sub) or "type; params". */
+/* mime_ct_parse (mime_field.c) - "type/sub; params" (with_sub) or
+ * "type; params".  A Content-Type with junk after its subtype, or
+ * without a type, comes back with empty type and subtype. */
 void mime_ct_parse(const char *v, size_t n, bool with_sub,
     struct mime_ct *ct);
 void mime_ct_free(struct mime_ct *ct);
@@ -95,16 +99,14 @@ size_t mime_cfws(const char *s, size_t n, size_t i);
 /* mime_trim - [*b, *e) without leading and trailing white space. */
 void mime_trim(const char *s, size_t *b, size_t *e);
 
-/* Decoding (mime_decode.c). */
-void mime_b64_decode(const char *s, size_t n, struct str *out);
 void mime_qp_decode(const char *s, size_t n, bool q_encoding,
     struct str *out);
 /* mime_cte_decode - undo encoding `cte` (NULL: none): 0, or -2 for an
  * encoding we do not know. */
 int mime_cte_decode(const char *cte, size_t clen, const char *s, size_t n,
     struct str *out);
-/* mime_to_utf8 - s[0..n) in charset cs to UTF-8; unknown charsets and
- * bad sequences copy the octets as they are. */
+/* mime_to_utf8 - s[0..n) in charset cs to UTF-8; an unknown charset
+ * copies the octets as they are, a bad sequence becomes U+FFFD. */
 void mime_to_utf8(const char *cs, size_t clen, const char *s, size_t n,
     struct str *out);
 /* mime_unfold - drop the CRLF of folded lines. */
@@ -112,8 +114,9 @@ void mime_unfold(const char *s, size_t n, struct str *out);
 
 /* Addresses (mime_addr.c): an IMAP address list "((...)...)" or NIL. */
 void mime_addr_list(const char *s, size_t n, struct str *out);
-/* mime_quote_human - like Dovecot for names and subjects: white space
- * runs become one space; any change makes it a literal. */
+/* mime_quote_human (mime_imap.c) - like Dovecot for names and
+ * subjects: white space runs become one space; any change makes it a
+ * literal. */
 void mime_quote_human(struct str *out, const char *s, size_t n);
 
 #endif

@@ -187,3 +187,15 @@ str_steal(struct str *sa)
 	sa->len = sa->cap = 0;
 	return s;
 }
+
+int
+str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}

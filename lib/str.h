@@ -54,6 +54,8 @@ bool str_eqs(const struct str *sa, const char *s);
 size_t str_chomp(struct str *sa);
 /* str_trim - drop leading and trailing blanks (space, tab, CR, LF). */
 void str_trim(struct str *sa);
+/* str_hexval - the value of a hexadecimal digit (either case), or -1. */
+int str_hexval(char c);
 /* str_steal - hand the buffer to the caller (NUL-terminated, never NULL). */
 char *str_steal(struct str *sa);
 

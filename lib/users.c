@@ -164,18 +164,6 @@ attr_put_text(struct str *out, const char *name, const char *value)
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static int
 attr_get_text(const char *text, const char *name, struct str *value)
 {
 	size_t n = strlen(name);
@@ -190,8 +178,8 @@ attr_get_text(const char *text, const char *name, struct str *value)
 				int h, l;
 
 				if (p[i] == '%' && i + 2 < len &&
-				    (h = hexval(p[i + 1])) >= 0 &&
-				    (l = hexval(p[i + 2])) >= 0) {
+				    (h = str_hexval(p[i + 1])) >= 0 &&
+				    (l = str_hexval(p[i + 2])) >= 0) {
 					str_catc(value, (char)(h * 16 + l));
 					i += 2;
 				} else

@@ -53,6 +53,12 @@ main(void)
 		str_free(&d);
 	}
 	ok(round_ok, "2000 random round trips");
+	str_clear(&s);
+	base64_decode_lenient("Zm9v\r\nYm\001Fy!==junk", 18, &s);
+	is_str(str_cstr(&s), "foobar", "lenient: junk skipped, ends at =");
+	str_clear(&s);
+	base64_decode_lenient("Zm9vYg", 6, &s);
+	is_str(str_cstr(&s), "foob", "lenient: missing padding");
 	str_free(&s);
 	return done_testing();
 }
