@@ -26,8 +26,10 @@ imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 		int64_t left;
 		int n;
 
-		if (buf_flush(&st->ss.b) != BUF_OK)
+		if (buf_flush(&st->ss.b) != BUF_OK) {
+			st->state = IMAPD_LOGOUT;
 			break;
+		}
 		if (buf_pending(&st->ss.b) == 0) {
 			left = until - buf_now_ms();
 			if (left <= 0) {

@@ -638,9 +638,11 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 		} else if (rc == IMAP_READ_NO) {
 			imapd_no(&st, &st.cmd, "%s", err.s);
 		} else {
+			const char *t;
+
 			expunge_ok = dispatch(&st, &st.cmd);
-			bad = strncmp(st.tagged.s + strcspn(st.tagged.s, " "),
-			    " BAD", 4) == 0;
+			t = str_cstr(&st.tagged);
+			bad = strncmp(t + strcspn(t, " "), " BAD", 4) == 0;
 		}
 		if (st.state == IMAPD_SELECTED &&
 		    imapd_sync(&st, expunge_ok) < 0)
