@@ -53,7 +53,7 @@ struct imapd {
 	struct users *users;
 	struct store *store;	/* after login */
 	struct str user;	/* the store user name, after login */
-	int notify_fd;		/* store_notify_open, after login */
+	int notify_fd;		/* store_notify_open, during IDLE */
 	bool utf8;		/* ENABLE UTF8=ACCEPT: names are UTF-8 */
 	bool rev2;		/* ENABLE IMAP4rev2 */
 	bool condstore;		/* CONDSTORE enabled (RFC 7162 3.1) */

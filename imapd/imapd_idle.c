@@ -2,12 +2,21 @@
  * imapd_idle - IDLE (RFC 2177): wait on the connection and on the
  * store's change notification together, and report changes to the
  * selected mailbox as they are committed.
+ *
+ * The notification (an inotify instance) is taken for the IDLE only:
+ * instances are limited per uid (fs.inotify.max_user_instances, 128 on
+ * Debian) and every session runs as the store's owner.  When none is
+ * to be had, the mailbox is looked at every POLL_MS instead.
  */
 #include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "imapd.h"
+#include "log.h"
+
+#define POLL_MS 50
 
 void
 imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
@@ -20,8 +29,18 @@ imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 		imapd_bad(st, c, "IDLE takes no arguments");
 		return;
 	}
+	if (st->state == IMAPD_SELECTED) {
+		struct str err = STR_INIT;
+
+		if ((st->notify_fd = store_notify_open(st->store, &err)) < 0)
+			log_debug("notify: %s; polling", err.s);
+		str_free(&err);
+	}
 	buf_puts(&st->ss.b, "+ idling\r\n");
-	for (;;) {
+	/* What was committed before the watch began. */
+	if (st->state == IMAPD_SELECTED && imapd_sync(st, true) < 0)
+		st->state = IMAPD_LOGOUT;
+	while (st->state != IMAPD_LOGOUT) {
 		struct pollfd p[2];
 		int64_t left;
 		int n;
@@ -43,16 +62,20 @@ imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 			p[0].events = POLLIN;
 			p[1].fd = st->notify_fd;
 			p[1].events = POLLIN;
-			n = poll(p, 2, left > 60000 ? 60000 : (int)left);
+			if (left > 60000)
+				left = 60000;
+			if (st->notify_fd < 0 && st->state == IMAPD_SELECTED)
+				left = POLL_MS;
+			n = poll(p, 2, (int)left);
 			if (n < 0)
 				continue;
-			if (p[1].revents & POLLIN) {
+			if ((p[1].revents & POLLIN) || (n == 0 &&
+			    st->notify_fd < 0)) {
 				if (st->state == IMAPD_SELECTED &&
 				    imapd_sync(st, true) < 0) {
 					st->state = IMAPD_LOGOUT;
 					break;
 				}
-				store_notify_drain(st->notify_fd);
 				continue;
 			}
 			if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -70,6 +93,9 @@ imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 		break;
 	}
 	str_free(&line);
+	if (st->notify_fd >= 0)
+		close(st->notify_fd);
+	st->notify_fd = -1;
 	if (st->state == IMAPD_LOGOUT)
 		imapd_ok(st, c, "IDLE ended");
 }

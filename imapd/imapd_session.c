@@ -223,9 +223,6 @@ login(struct imapd *st, const struct imap_cmd *c, const char *name,
 			rc = store_open(&st->store, st->store_dir, user.s,
 			    &err);
 	}
-	if (rc == STORE_OK &&
-	    (st->notify_fd = store_notify_open(st->store, &err)) < 0)
-		rc = STORE_ERR;
 	if (rc != STORE_OK) {
 		log_error("user=%s store: %s", user.s, err.s);
 		store_close(&st->store);
