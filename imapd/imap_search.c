@@ -15,8 +15,8 @@
  *
  * Dates are day numbers (days since 1970-01-01).  BEFORE/ON/SINCE use
  * the internal date's day in the server's local time (localtime_r).
- * SENTBEFORE/SENTON/SENTSINCE use the Date field: mime_date() gives the
- * instant, the zone is read from the field's text (numeric "+hhmm", or
+ * SENTBEFORE/SENTON/SENTSINCE use the first Date field: mime_parse_date()
+ * gives the instant, the zone is read from the field's text (numeric "+hhmm", or
  * the RFC 5322 obsolete names; unknown means +0000), and the day is the
  * UTC day of instant + offset, i.e. the day written in the field.
  */
@@ -665,6 +665,25 @@ struct eval {
 	bool loaded;
 };
 
+static const struct mime *content(struct eval *ev);
+
+/* field - the decoded field: 1 found, 0 absent or unreadable. */
+static int
+field(struct eval *ev, const char *name, struct str *out)
+{
+	const struct mime *m;
+	int r;
+
+	str_clear(out);
+	if (ev->m->header != NULL &&
+	    (r = ev->m->header(ev->m->ctx, name, out)) >= 0)
+		return r;
+	str_clear(out);
+	if ((m = content(ev)) == NULL)
+		return 0;
+	return mime_header(m, name, out);
+}
+
 static const struct mime *
 content(struct eval *ev)
 {
@@ -698,20 +717,18 @@ has_keyword(const char *list, const char *kw, size_t n)
 static bool
 sent_day(struct eval *ev, long *day)
 {
-	const struct mime *m = content(ev);
 	struct str *t = ev->q->tmp;
 	struct tm tm;
 	time_t when;
+	size_t first;
 
-	if (m == NULL || mime_date(m, &when) != 1)
+	/* The first Date field, in its own zone. */
+	if (field(ev, "Date", t) != 1)
 		return false;
-	str_clear(t);
-	if (mime_header(m, "Date", t) == 1) {
-		/* the last Date field is not ours to pick: use the first */
-		size_t first = strcspn(t->s, "\n");
-
-		when += zone_offset(t->s, first);
-	}
+	first = strcspn(t->s, "\n");
+	if (mime_parse_date(t->s, first, &when) < 0)
+		return false;
+	when += zone_offset(t->s, first);
 	if (gmtime_r(&when, &tm) == NULL)
 		return false;
 	*day = day_of_tm(&tm);
@@ -777,10 +794,7 @@ match(struct eval *ev, const struct node *k)
 	case K_SMALLER:
 		return m->size < k->num;
 	case K_HEADER:
-		if ((mm = content(ev)) == NULL)
-			return false;
-		str_clear(q->tmp);
-		if (mime_header(mm, k->hdr, q->tmp) != 1)
+		if (field(ev, k->hdr, q->tmp) != 1)
 			return false;
 		return contains(q, q->tmp->s, q->tmp->len, k);
 	case K_BODY:

@@ -39,6 +39,10 @@ struct imap_search_msg {
 	/* content - the parsed message, loaded on first need; NULL when it
 	 * cannot be read (then content keys do not match). */
 	const struct mime *(*content)(void *ctx);
+	/* header - optional: the field decoded as mime_header() gives it,
+	 * from somewhere cheaper than the content (1 found, 0 absent), or
+	 * -1 to have it taken from the content. */
+	int (*header)(void *ctx, const char *name, struct str *out);
 	void *ctx;
 };
 

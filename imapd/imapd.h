@@ -146,6 +146,49 @@ void imapd_keywords_note(struct imapd *st, const char *keywords);
 /* imapd_expunged - drop message i from the view and say so. */
 void imapd_expunged(struct imapd *st, size_t i);
 
+/* ---- a message's content (imapd_msgdata.c) ---- */
+struct mime;
+
+/* Parts of the parse cache entry. */
+#define IMAPD_CACHE_ENVELOPE 0
+#define IMAPD_CACHE_BODY 1
+#define IMAPD_CACHE_BODYSTRUCTURE 2
+#define IMAPD_CACHE_FIELDS 3	/* first of the SEARCH fields */
+
+struct imapd_msgdata {
+	struct imapd *st;
+	const struct store_msg *m;
+	int fd;
+	char *map;
+	size_t size;
+	struct mime *mime;
+	struct str cache;
+	bool have_cache, cache_new, failed;
+};
+
+void imapd_msgdata_init(struct imapd_msgdata *d, struct imapd *st,
+    const struct store_msg *m);
+/* imapd_msgdata_file - map the file: 0, or -1 (logged). */
+int imapd_msgdata_file(struct imapd_msgdata *d);
+/* imapd_msgdata_bytes - the mapped file (after _file), d->size long. */
+const char *imapd_msgdata_bytes(const struct imapd_msgdata *d);
+/* imapd_msgdata_mime - the parsed message, or NULL when unreadable. */
+const struct mime *imapd_msgdata_mime(struct imapd_msgdata *d);
+/* imapd_msgdata_cached - append an IMAPD_CACHE_* rendering ("NIL" when
+ * the message cannot be read). */
+void imapd_msgdata_cached(struct imapd_msgdata *d, int nth,
+    struct str *out);
+/* imapd_msgdata_header - append the decoded field as mime_header()
+ * would: 1 found, 0 absent, -1 not a cached field (ask the mime). */
+int imapd_msgdata_header(struct imapd_msgdata *d, const char *name,
+    struct str *out);
+/* imapd_msgdata_done - release; a cache entry made meanwhile is added
+ * to batch (may be NULL) for imapd_cache_write. */
+void imapd_msgdata_done(struct imapd_msgdata *d, struct str *batch);
+/* imapd_cache_write - store the batched cache entries in one
+ * transaction (after the command's responses). */
+void imapd_cache_write(struct imapd *st, const struct str *batch);
+
 /* ---- commands on the selected mailbox ---- */
 void imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
     size_t argi);				/* imapd_fetch.c */

@@ -13,10 +13,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "imapd.h"
@@ -41,16 +38,6 @@ struct fetch {
 	size_t n, cap;
 	uint64_t changedsince;	/* 0: none */
 	bool need_file, need_cache, sets_seen;
-};
-
-/* One message's content, loaded on demand. */
-struct content {
-	int fd;
-	char *map;
-	size_t size;
-	struct mime *mime;
-	struct str cache;	/* envelope NUL body NUL bodystructure */
-	bool have_cache, cache_new;
 };
 
 static struct item *
@@ -271,110 +258,6 @@ parse(struct imapd *st, const struct imap_arg *a, size_t n,
 	return 0;
 }
 
-/* ---- content ---- */
-
-static void
-content_drop(struct content *ct)
-{
-	mime_free(&ct->mime);
-	if (ct->map != NULL && ct->map != MAP_FAILED)
-		munmap(ct->map, ct->size);
-	if (ct->fd >= 0)
-		close(ct->fd);
-	ct->map = NULL;
-	ct->fd = -1;
-	ct->size = 0;
-	str_clear(&ct->cache);
-	ct->have_cache = ct->cache_new = false;
-}
-
-static int
-content_file(struct imapd *st, const struct store_msg *m,
-    struct content *ct)
-{
-	struct str err = STR_INIT;
-	struct stat sb;
-
-	if (ct->fd >= 0)
-		return 0;
-	if ((ct->fd = store_msg_open(st->store, m, &err)) < 0 ||
-	    fstat(ct->fd, &sb) < 0) {
-		log_error("user=%s uid=%u: %s", st->user.s, m->uid,
-		    err.len ? err.s : "fstat failed");
-		str_free(&err);
-		return -1;
-	}
-	str_free(&err);
-	ct->size = (size_t)sb.st_size;
-	if (ct->size == 0) {
-		ct->map = NULL;
-		return 0;
-	}
-	ct->map = mmap(NULL, ct->size, PROT_READ, MAP_PRIVATE, ct->fd, 0);
-	if (ct->map == MAP_FAILED) {
-		ct->map = NULL;
-		ct->size = 0;
-		return -1;
-	}
-	return 0;
-}
-
-static struct mime *
-content_mime(struct imapd *st, const struct store_msg *m,
-    struct content *ct)
-{
-	if (ct->mime == NULL && content_file(st, m, ct) == 0)
-		ct->mime = mime_parse(ct->map ? ct->map : "", ct->size);
-	return ct->mime;
-}
-
-/* cached - the nth (0 envelope, 1 body, 2 bodystructure) rendering. */
-static void
-cached(struct imapd *st, const struct store_msg *m, struct content *ct,
-    int nth, struct str *out)
-{
-	struct str err = STR_INIT;
-	const char *p;
-	size_t len;
-	int i;
-
-	if (!ct->have_cache) {
-		if (store_cache_get(st->store, m->file, &ct->cache, &err) !=
-		    STORE_OK ||
-		    memchr(ct->cache.s, '\0', ct->cache.len) == NULL) {
-			struct mime *mm = content_mime(st, m, ct);
-
-			str_clear(&ct->cache);
-			if (mm != NULL) {
-				mime_envelope(mm, &ct->cache);
-				str_catc(&ct->cache, '\0');
-				mime_bodystructure(mm, false, &ct->cache);
-				str_catc(&ct->cache, '\0');
-				mime_bodystructure(mm, true, &ct->cache);
-				ct->cache_new = true;
-			} else
-				str_copyb(&ct->cache, "NIL\0NIL\0NIL", 11);
-		}
-		ct->have_cache = true;
-	}
-	p = ct->cache.s;
-	len = ct->cache.len;
-	for (i = 0; i < nth; i++) {
-		const char *z = memchr(p, '\0', len);
-
-		if (z == NULL)
-			break;
-		len -= (size_t)(z + 1 - p);
-		p = z + 1;
-	}
-	{
-		const char *z = memchr(p, '\0', len);
-
-		str_catb(out, p, z ? (size_t)(z - p) : len);
-	}
-	str_free(&err);
-}
-
 /* literal - data as a literal (literal8 when it holds NUL: RFC 3516),
  * cut to the partial range. */
 static void
@@ -400,8 +283,8 @@ literal(struct str *out, const struct item *it, const char *p, size_t n,
 /* one - the FETCH response for message i; whether it could be made. */
 static int
 one(struct imapd *st, const struct imap_cmd *c, struct fetch *f, size_t i,
-    bool uid, struct store_msg *m, struct content *ct, bool *set_seen,
-    struct str *out, struct str *cache_batch)
+    bool uid, struct store_msg *m, struct imapd_msgdata *d, bool *set_seen,
+    struct str *out)
 {
 	struct str tmp = STR_INIT, err = STR_INIT;
 	struct imapd_msg *v = &st->msgs[i];
@@ -438,13 +321,14 @@ one(struct imapd *st, const struct imap_cmd *c, struct fetch *f, size_t i,
 			flags_shown = true;
 			break;
 		case F_INTERNALDATE: {
-			char d[64];
+			char date[64];
 			struct tm tm;
 
 			localtime_r(&m->internaldate, &tm);
-			strftime(d, sizeof d, "%d-%b-%Y %H:%M:%S %z", &tm);
+			strftime(date, sizeof date, "%d-%b-%Y %H:%M:%S %z",
+			    &tm);
 			SEP();
-			str_catf(out, "INTERNALDATE \"%s\"", d);
+			str_catf(out, "INTERNALDATE \"%s\"", date);
 			break;
 		}
 		case F_SIZE:
@@ -457,25 +341,26 @@ one(struct imapd *st, const struct imap_cmd *c, struct fetch *f, size_t i,
 		case F_BODYSTRUCTURE:
 			SEP();
 			str_catf(out, "%s ", it->label.s);
-			cached(st, m, ct, it->kind == F_ENVELOPE ? 0 :
-			    it->kind == F_BODY ? 1 : 2, out);
+			imapd_msgdata_cached(d, it->kind == F_ENVELOPE ?
+			    IMAPD_CACHE_ENVELOPE : it->kind == F_BODY ?
+			    IMAPD_CACHE_BODY : IMAPD_CACHE_BODYSTRUCTURE, out);
 			break;
 		case F_MODSEQ:
 			break;	/* below, once */
 		case F_SECTION:
-			if (content_file(st, m, ct) < 0) {
+			if (imapd_msgdata_file(d) < 0) {
 				rc = -1;
 				break;
 			}
 			SEP();
 			str_catf(out, "%s ", it->label.s);
 			if (it->section.len == 0) {
-				literal(out, it, ct->map ? ct->map : "",
-				    ct->size, false);
+				literal(out, it, imapd_msgdata_bytes(d),
+				    d->size, false);
 				break;
 			}
 			str_clear(&tmp);
-			if (mime_section(content_mime(st, m, ct),
+			if (mime_section(imapd_msgdata_mime(d),
 			    it->section.s, &tmp, &err) < 0) {
 				str_copyf(&err, "Invalid section %s",
 				    it->section.s);
@@ -488,12 +373,12 @@ one(struct imapd *st, const struct imap_cmd *c, struct fetch *f, size_t i,
 		case F_BINARY_SIZE: {
 			int r;
 
-			if (content_file(st, m, ct) < 0) {
+			if (imapd_msgdata_file(d) < 0) {
 				rc = -1;
 				break;
 			}
 			str_clear(&tmp);
-			r = mime_binary(content_mime(st, m, ct),
+			r = mime_binary(imapd_msgdata_mime(d),
 			    it->section.s, &tmp, &err);
 			if (r == -2) {
 				rc = -3;
@@ -530,51 +415,9 @@ one(struct imapd *st, const struct imap_cmd *c, struct fetch *f, size_t i,
 	}
 #undef SEP
 	str_cats(out, ")\r\n");
-	if (ct->cache_new) {
-		/* file NUL cache-text, appended for the batch write */
-		str_catb(cache_batch, m->file, STORE_FILE_LEN);
-		str_catc(cache_batch, '\0');
-		str_catf(cache_batch, "%zu:", ct->cache.len);
-		str_cat(cache_batch, &ct->cache);
-	}
 	str_free(&tmp);
 	str_free(&err);
 	return rc;
-}
-
-/* cache_write - the new parse results, in one transaction. */
-static void
-cache_write(struct imapd *st, const struct str *batch)
-{
-	struct str err = STR_INIT;
-	size_t p = 0;
-	int rc;
-
-	if (batch->len == 0)
-		return;
-	if ((rc = store_txn_begin(st->store, true, &err)) != STORE_OK)
-		goto out;
-	while (rc == STORE_OK && p + STORE_FILE_LEN + 1 < batch->len) {
-		char file[STORE_FILE_LEN + 1];
-		char *e;
-		size_t n;
-
-		memcpy(file, batch->s + p, STORE_FILE_LEN);
-		file[STORE_FILE_LEN] = '\0';
-		p += STORE_FILE_LEN + 1;
-		n = strtoul(batch->s + p, &e, 10);
-		p = (size_t)(e + 1 - batch->s);
-		rc = store_cache_put(st->store, file, batch->s + p, n, &err);
-		p += n;
-	}
-	if (rc == STORE_OK)
-		rc = store_txn_commit(st->store, &err);
-	else
-		store_txn_abort(st->store);
-out:
-	if (rc != STORE_OK)
-		log_warn("user=%s cache: %s", st->user.s, err.s);
-	str_free(&err);
 }
 
 /* seen_write - \Seen for the messages fetched with a non-PEEK body. */
@@ -623,14 +466,11 @@ imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
     size_t argi)
 {
 	struct fetch f;
-	struct content ct;
 	struct str err = STR_INIT, out = STR_INIT, batch = STR_INIT;
 	size_t *idx = NULL, n = 0, i, nseen = 0, *seen = NULL;
 	bool gone = false, failed = false;
 
 	memset(&f, 0, sizeof f);
-	memset(&ct, 0, sizeof ct);
-	ct.fd = -1;
 	if (c->nargs < argi + 2) {
 		imapd_bad(st, c, "FETCH needs a set and attributes");
 		goto out;
@@ -644,6 +484,7 @@ imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
 	seen = xreallocarray(NULL, n ? n : 1, sizeof *seen);
 	for (i = 0; i < n; i++) {
 		struct store_msg m;
+		struct imapd_msgdata d;
 		bool set_seen = false;
 		int rc;
 
@@ -664,9 +505,9 @@ imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
 			continue;
 		}
 		str_clear(&out);
-		rc = one(st, c, &f, idx[i], uid, &m, &ct, &set_seen, &out,
-		    &batch);
-		content_drop(&ct);
+		imapd_msgdata_init(&d, st, &m);
+		rc = one(st, c, &f, idx[i], uid, &m, &d, &set_seen, &out);
+		imapd_msgdata_done(&d, &batch);
 		store_msg_free(&m);
 		if (rc == -1) {
 			gone = true;
@@ -693,13 +534,11 @@ imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
 		imapd_ok(st, c, "%sFETCH completed", uid ? "UID " : "");
 done:
 	seen_write(st, seen, nseen);
-	cache_write(st, &batch);
+	imapd_cache_write(st, &batch);
 out:
-	content_drop(&ct);
 	fetch_free(&f);
 	free(idx);
 	free(seen);
-	str_free(&ct.cache);
 	str_free(&err);
 	str_free(&out);
 	str_free(&batch);

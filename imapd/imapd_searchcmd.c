@@ -1,14 +1,12 @@
 /*
  * imapd_searchcmd - SEARCH and UID SEARCH: the CHARSET and RETURN
  * options (RFC 4731 ESEARCH, RFC 5182 SEARCHRES), then imap_search.c's
- * evaluation over the view.  A message's content is read and parsed
- * only when a key needs it.
+ * evaluation over the view.  The common header keys are answered from
+ * the parse cache (imapd_msgdata.c); a message's file is read and
+ * parsed only when a key needs more.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "imap_search.h"
@@ -17,55 +15,16 @@
 
 enum { R_MIN = 1, R_MAX = 2, R_ALL = 4, R_COUNT = 8, R_SAVE = 16 };
 
-struct loader {
-	struct imapd *st;
-	const struct store_msg *m;
-	int fd;
-	char *map;
-	size_t size;
-	struct mime *mime;
-	bool tried;
-};
-
 static const struct mime *
-load(void *arg)
+content(void *arg)
 {
-	struct loader *l = arg;
-	struct str err = STR_INIT;
-	struct stat sb;
-
-	if (l->tried)
-		return l->mime;
-	l->tried = true;
-	if ((l->fd = store_msg_open(l->st->store, l->m, &err)) < 0 ||
-	    fstat(l->fd, &sb) < 0) {
-		str_free(&err);
-		return NULL;
-	}
-	str_free(&err);
-	l->size = (size_t)sb.st_size;
-	if (l->size > 0) {
-		l->map = mmap(NULL, l->size, PROT_READ, MAP_PRIVATE, l->fd, 0);
-		if (l->map == MAP_FAILED) {
-			l->map = NULL;
-			return NULL;
-		}
-	}
-	l->mime = mime_parse(l->map ? l->map : "", l->size);
-	return l->mime;
+	return imapd_msgdata_mime(arg);
 }
 
-static void
-unload(struct loader *l)
+static int
+header(void *arg, const char *name, struct str *out)
 {
-	mime_free(&l->mime);
-	if (l->map != NULL)
-		munmap(l->map, l->size);
-	if (l->fd >= 0)
-		close(l->fd);
-	l->map = NULL;
-	l->fd = -1;
-	l->tried = false;
+	return imapd_msgdata_header(arg, name, out);
 }
 
 /* options - RETURN (...) and CHARSET x before the keys: the index of
@@ -187,7 +146,8 @@ imapd_cmd_search(struct imapd *st, const struct imap_cmd *c, bool uid,
 	struct str err = STR_INIT;
 	struct hits h = { NULL, NULL, 0, 0 };
 	unsigned ret = 0;
-	bool esearch = false, content;
+	struct str batch = STR_INIT;
+	bool esearch = false, needs;
 	long k;
 	size_t i;
 
@@ -204,12 +164,12 @@ imapd_cmd_search(struct imapd *st, const struct imap_cmd *c, bool uid,
 	}
 	imap_search_prepare(q, (uint32_t)st->nmsgs,
 	    st->nmsgs ? st->msgs[st->nmsgs - 1].uid : 0, &st->saved);
-	content = imap_search_needs_content(q);
+	needs = imap_search_needs_content(q);
 	h.seq = xreallocarray(NULL, st->nmsgs ? st->nmsgs : 1, sizeof *h.seq);
 	h.uid = xreallocarray(NULL, st->nmsgs ? st->nmsgs : 1, sizeof *h.uid);
 	for (i = 0; i < st->nmsgs; i++) {
 		struct store_msg m;
-		struct loader l = { st, &m, -1, NULL, 0, NULL, false };
+		struct imapd_msgdata d;
 		struct imap_search_msg sm;
 		int rc;
 
@@ -231,24 +191,28 @@ imapd_cmd_search(struct imapd *st, const struct imap_cmd *c, bool uid,
 		sm.modseq = m.modseq;
 		sm.internaldate = m.internaldate;
 		sm.size = m.size;
-		sm.content = content ? load : NULL;
-		sm.ctx = &l;
+		imapd_msgdata_init(&d, st, &m);
+		sm.content = needs ? content : NULL;
+		sm.header = needs ? header : NULL;
+		sm.ctx = &d;
 		if (imap_search_match(q, &sm)) {
 			h.seq[h.n] = sm.seq;
 			h.uid[h.n++] = sm.uid;
 			if (m.modseq > h.maxmodseq)
 				h.maxmodseq = m.modseq;
 		}
-		unload(&l);
+		imapd_msgdata_done(&d, &batch);
 		store_msg_free(&m);
 	}
 	respond(st, c, uid, &h, ret, esearch, imap_search_has_modseq(q));
 	if (imap_search_has_modseq(q))
 		st->condstore = true;
 	imapd_ok(st, c, "%sSEARCH completed", uid ? "UID " : "");
+	imapd_cache_write(st, &batch);
 out:
 	imap_search_free(&q);
 	free(h.seq);
 	free(h.uid);
+	str_free(&batch);
 	str_free(&err);
 }

@@ -2,6 +2,7 @@
  * messages. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../../imapd/imap_search.h"
@@ -103,12 +104,12 @@ setup(void)
 {
 	msgs[0] = (struct imap_search_msg){ 1, 10, STORE_F_SEEN |
 	    STORE_F_ANSWERED, "$Forwarded Work", 100,
-	    utc(1994, 2, 1, 23, 0), 1000, load, &contents[0] };
+	    utc(1994, 2, 1, 23, 0), 1000, load, NULL, &contents[0] };
 	msgs[1] = (struct imap_search_msg){ 2, 20, STORE_F_RECENT, "", 200,
-	    utc(2020, 5, 10, 12, 0), 2000, load, &contents[1] };
+	    utc(2020, 5, 10, 12, 0), 2000, load, NULL, &contents[1] };
 	msgs[2] = (struct imap_search_msg){ 3, 30, STORE_F_RECENT |
 	    STORE_F_SEEN | STORE_F_DELETED | STORE_F_FLAGGED | STORE_F_DRAFT,
-	    NULL, 300, utc(2021, 1, 1, 0, 0), 3000, load, &contents[2] };
+	    NULL, 300, utc(2021, 1, 1, 0, 0), 3000, load, NULL, &contents[2] };
 }
 
 /* nm - keys made fit for a test name: no line breaks, not too long. */
@@ -489,6 +490,39 @@ test_fuzz(void)
 	ok(fails == 0, "3000 random key lists (%d valid): no crash", parsed);
 }
 
+/* cached_field - a header callback answering Subject and Date only,
+ * as imapd's parse cache does for its fields. */
+static int
+cached_field(void *ctx, const char *name, struct str *out)
+{
+	(void)ctx;
+	if (strcasecmp(name, "Subject") == 0) {
+		str_cats(out, "from the cache");
+		return 1;
+	}
+	if (strcasecmp(name, "Date") == 0)
+		return 0;
+	return -1;
+}
+
+/* test_header_callback - cached fields are used without loading the
+ * message; other fields still come from the content. */
+static void
+test_header_callback(void)
+{
+	int before = contents[0].calls;
+
+	msgs[0].header = cached_field;
+	T("SUBJECT cache", "1");
+	is_int(contents[0].calls, before, "cached field: content not loaded");
+	T("SENTSINCE 1-Jan-1970", "2");
+	is_int(contents[0].calls, before, "absent cached Date: not loaded");
+	T("HEADER X-Unknown \"\"", "");
+	ok(contents[0].calls > before,
+	    "a field the cache lacks comes from the content");
+	msgs[0].header = NULL;
+}
+
 int
 main(void)
 {
@@ -500,6 +534,7 @@ main(void)
 	test_props();
 	test_invalid();
 	test_fuzz();
+	test_header_callback();
 	for (int i = 0; i < 3; i++)
 		mime_free(&contents[i].m);
 	imap_seqset_free(&saved);
