@@ -76,6 +76,8 @@ struct imap_search {
 	const struct imap_seqset *saved;
 	bool content, modseq;
 	struct str *tmp, *fold;	/* scratch for evaluation */
+	struct str *body, *text;	/* the message's, folded */
+	unsigned nkeys;
 };
 
 /* ---- folding and matching ---- */
@@ -473,6 +475,11 @@ parse_key(struct parser *ps, const struct imap_arg *args, size_t n,
 		str_copys(ps->err, "Search keys too deeply nested");
 		return NULL;
 	}
+	if (++ps->q->nkeys > IMAP_SEARCH_KEYS_MAX) {
+		str_copyf(ps->err, "More than %d search keys",
+		    IMAP_SEARCH_KEYS_MAX);
+		return NULL;
+	}
 	(*i)++;
 	if (a->type == IMAP_ARG_LIST)
 		return parse_and(ps, a->list, a->n, depth + 1);
@@ -610,6 +617,8 @@ imap_search_parse(const struct imap_arg *args, size_t n, unsigned depth_max,
 	}
 	q->tmp = xcalloc(1, sizeof(*q->tmp));
 	q->fold = xcalloc(1, sizeof(*q->fold));
+	q->body = xcalloc(1, sizeof(*q->body));
+	q->text = xcalloc(1, sizeof(*q->text));
 	*qp = q;
 	return 0;
 }
@@ -627,8 +636,14 @@ imap_search_free(struct imap_search **qp)
 		str_free(q->tmp);
 	if (q->fold)
 		str_free(q->fold);
+	if (q->body)
+		str_free(q->body);
+	if (q->text)
+		str_free(q->text);
 	free(q->tmp);
 	free(q->fold);
+	free(q->body);
+	free(q->text);
 	free(q);
 	*qp = NULL;
 }
@@ -663,6 +678,7 @@ struct eval {
 	const struct imap_search_msg *m;
 	const struct mime *mime;
 	bool loaded;
+	bool have_body, have_text;	/* q->body, q->text are this one's */
 };
 
 static const struct mime *content(struct eval *ev);
@@ -798,16 +814,28 @@ match(struct eval *ev, const struct node *k)
 			return false;
 		return contains(q, q->tmp->s, q->tmp->len, k);
 	case K_BODY:
-	case K_TEXT:
+	case K_TEXT: {
+		/* Decoded and folded once per message, whatever the number
+		 * of keys that look at it. */
+		struct str *t = k->key == K_TEXT ? q->text : q->body;
+		bool *have = k->key == K_TEXT ? &ev->have_text :
+		    &ev->have_body;
+
 		if ((mm = content(ev)) == NULL)
 			return false;
-		str_clear(q->tmp);
-		if (k->key == K_TEXT) {
-			mime_headers_text(mm, q->tmp);
-			str_catc(q->tmp, '\n');
+		if (!*have) {
+			str_clear(q->tmp);
+			if (k->key == K_TEXT) {
+				mime_headers_text(mm, q->tmp);
+				str_catc(q->tmp, '\n');
+			}
+			mime_body_text(mm, q->tmp);
+			fold(q->tmp->s, q->tmp->len, t);
+			*have = true;
 		}
-		mime_body_text(mm, q->tmp);
-		return contains(q, q->tmp->s, q->tmp->len, k);
+		return k->slen == 0 ||
+		    memmem(t->s, t->len, k->s, k->slen) != NULL;
+	}
 	case K_SEQ:
 	case K_UID:
 		if (k->dollar)
@@ -824,7 +852,7 @@ bool
 imap_search_match(const struct imap_search *q,
     const struct imap_search_msg *m)
 {
-	struct eval ev = { q, m, NULL, false };
+	struct eval ev = { q, m, NULL, false, false, false };
 
 	return match(&ev, q->root);
 }

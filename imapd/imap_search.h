@@ -28,6 +28,10 @@
 
 struct imap_search;
 
+/* The most keys one search may have: each may cost a pass over every
+ * message's text. */
+#define IMAP_SEARCH_KEYS_MAX 1000
+
 /* What evaluation sees of one message. */
 struct imap_search_msg {
 	uint32_t seq, uid;

@@ -12,11 +12,12 @@
 #include "imapd.h"
 #include "log.h"
 
-/* expunge_list - expunge the view's messages idx[0..n) (ascending) in
- * the open transaction; those done flagged in done[]. */
+/* expunge_list - expunge those of the view's messages idx[0..n)
+ * (ascending) that are \Deleted, in the open transaction; those done
+ * flagged in done[]. */
 static int
 expunge_list(struct imapd *st, const size_t *idx, size_t n, bool *done,
-    bool need_deleted, struct str *err)
+    struct str *err)
 {
 	size_t i;
 	int rc = STORE_OK;
@@ -28,8 +29,7 @@ expunge_list(struct imapd *st, const size_t *idx, size_t n, bool *done,
 		memset(&m, 0, sizeof m);
 		rc = store_msg_get(st->store, st->mb.id, st->msgs[idx[i]].uid,
 		    &m, err);
-		if (rc == STORE_OK && (!need_deleted ||
-		    (m.flags & STORE_F_DELETED))) {
+		if (rc == STORE_OK && (m.flags & STORE_F_DELETED)) {
 			rc = store_msg_expunge(st->store, st->mb.id, m.uid,
 			    err);
 			done[i] = rc == STORE_OK;
@@ -81,7 +81,7 @@ imapd_cmd_expunge(struct imapd *st, const struct imap_cmd *c, bool uid,
 	}
 	done = xreallocarray(NULL, n ? n : 1, sizeof *done);
 	if ((rc = store_txn_begin(st->store, true, &err)) == STORE_OK) {
-		rc = expunge_list(st, idx, n, done, true, &err);
+		rc = expunge_list(st, idx, n, done, &err);
 		if (rc == STORE_OK)
 			rc = store_txn_commit(st->store, &err);
 		else
@@ -138,15 +138,14 @@ imapd_cmd_copy(struct imapd *st, const struct imap_cmd *c, bool uid,
 	for (i = 0; i < n && rc == STORE_OK; i++) {
 		uint32_t u = st->msgs[idx[i]].uid;
 
-		rc = store_msg_copy(st->store, st->mb.id, u, dst.id, &dstu[k],
-		    &err);
+		rc = (move ? store_msg_move : store_msg_copy)(st->store,
+		    st->mb.id, u, dst.id, &dstu[k], &err);
+		done[i] = rc == STORE_OK;
 		if (rc == STORE_OK)
 			src[k++] = u;
-		else if (rc == STORE_NOMSG && !move)
+		else if (rc == STORE_NOMSG)
 			rc = STORE_OK;	/* gone meanwhile: skip it */
 	}
-	if (rc == STORE_OK && move)
-		rc = expunge_list(st, idx, n, done, false, &err);
 	if (rc == STORE_OK)
 		rc = store_txn_commit(st->store, &err);
 	else

@@ -135,6 +135,19 @@ section_item(struct fetch *f, const char *a, struct str *err)
 		str_copyf(err, "BINARY takes part numbers only");
 		return -1;
 	}
+	if (k == F_SECTION && it->section.len > 0) {
+		/* Malformed specs are BAD before any message is answered. */
+		struct mime *empty = mime_parse("", 0);
+		struct str tmp = STR_INIT;
+		int r = mime_section(empty, it->section.s, &tmp, err);
+
+		mime_free(&empty);
+		str_free(&tmp);
+		if (r < 0) {
+			str_copyf(err, "Invalid section %s", it->section.s);
+			return -1;
+		}
+	}
 	if (!peek)
 		f->sets_seen = true;
 	f->need_file = true;
@@ -232,6 +245,9 @@ parse(struct imapd *st, const struct imap_arg *a, size_t n,
 		} else if (att(f, &a[0], err) < 0)
 			return -1;
 	}
+	for (i = 0; i < f->n; i++)
+		if (f->it[i].kind == F_MODSEQ)
+			st->condstore = true;	/* RFC 7162 3.1 */
 	if (n == 2) {
 		const struct imap_arg *m = &a[1];
 

@@ -233,6 +233,31 @@ client_text(struct imapd *st, const struct imap_arg *a, struct str *out)
 		str_copyb(out, a->s, a->len);
 }
 
+/* collapse - runs of wildcards to one ('*' if the run has one), and a
+ * pattern too long to match any name (each other character takes one
+ * octet of the name) to one that matches nothing: glob's work is the
+ * product of the lengths, so neither can make LIST slow. */
+static void
+collapse(struct str *s)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < s->len; i++) {
+		char c = s->s[i];
+
+		if ((c == '*' || c == '%') && w > 0 &&
+		    (s->s[w - 1] == '*' || s->s[w - 1] == '%')) {
+			if (c == '*')
+				s->s[w - 1] = '*';
+			continue;
+		}
+		s->s[w++] = c;
+	}
+	str_truncate(s, w);
+	if (s->len > 2 * STORE_NAME_MAX + 1)
+		str_copys(s, "\x01");	/* never in a valid name */
+}
+
 static void
 matcher_add(struct matcher *mt, const struct str *ref, const struct str *pat)
 {
@@ -245,6 +270,7 @@ matcher_add(struct matcher *mt, const struct str *ref, const struct str *pat)
 	if (pat->len == 0 || pat->s[0] != SEP)
 		str_copyb(&s, ref->s, ref->len);
 	str_catb(&s, pat->s, pat->len);
+	collapse(&s);
 	mt->pats = xreallocarray(mt->pats, mt->n + 1, sizeof(*mt->pats));
 	pt = &mt->pats[mt->n++];
 	pt->len = s.len;

@@ -102,9 +102,20 @@ respond(struct imapd *st, const struct imap_cmd *c, bool uid,
 
 	if (ret & R_SAVE) {
 		imap_seqset_free(&st->saved);
-		for (i = 0; i < h->n; i++)
-			imap_seqset_add(&st->saved, h->uid[i], h->uid[i]);
-		imap_seqset_resolve(&st->saved, 0);
+		if (ret & (R_ALL | R_COUNT) || !(ret & (R_MIN | R_MAX)))
+			for (i = 0; i < h->n; i++)
+				imap_seqset_add(&st->saved, h->uid[i],
+				    h->uid[i]);
+		else if (h->n > 0) {
+			/* SAVE with MIN and/or MAX alone saves just those
+			 * (RFC 5182 2.4). */
+			if (ret & R_MIN)
+				imap_seqset_add(&st->saved, h->uid[0],
+				    h->uid[0]);
+			if (ret & R_MAX)
+				imap_seqset_add(&st->saved, h->uid[h->n - 1],
+				    h->uid[h->n - 1]);
+		}
 		ret &= ~R_SAVE;
 		if (ret == 0)
 			return;	/* SAVE alone: no ESEARCH (RFC 5182 2.4) */

@@ -280,26 +280,30 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 	if (st->notify_fd >= 0)
 		store_notify_drain(st->notify_fd);
 	memset(&mb, 0, sizeof mb);
-	rc = store_mailbox_get_id(st->store, st->mb.id, &mb, &err);
+	/* The record and the list from one snapshot: what seen_modseq
+	 * covers is exactly what is reported. */
+	if ((rc = store_txn_begin(st->store, false, &err)) == STORE_OK)
+		rc = store_mailbox_get_id(st->store, st->mb.id, &mb, &err);
 	if (rc == STORE_NOMBOX) {
+		store_txn_abort(st->store);
 		buf_puts(&st->ss.b, "* BYE The selected mailbox was deleted\r\n");
 		str_free(&err);
 		return -1;
 	}
-	if (rc != STORE_OK) {
-		log_error("user=%s sync: %s", st->user.s, err.s);
-		str_free(&err);
-		return 0;
-	}
-	if (mb.highestmodseq == st->seen_modseq && mb.uidnext == st->mb.uidnext
-	    && !(allow_expunge && st->gone_pending)) {
+	if (rc == STORE_OK && mb.highestmodseq == st->seen_modseq &&
+	    mb.uidnext == st->mb.uidnext &&
+	    !(allow_expunge && st->gone_pending)) {
+		store_txn_abort(st->store);
 		store_mailbox_free(&mb);
 		str_free(&err);
 		return 0;
 	}
-	if (store_msg_list(st->store, st->mb.id, 1, list_add, &l, &err) !=
-	    STORE_OK) {
-		log_error("user=%s sync: %s", st->user.s, err.s);
+	if (rc == STORE_OK)
+		rc = store_msg_list(st->store, st->mb.id, 1, list_add, &l,
+		    &err);
+	store_txn_abort(st->store);
+	if (rc != STORE_OK) {
+		log_error("user=%s sync: %s", st->user.s, str_cstr(&err));
 		store_mailbox_free(&mb);
 		list_free(&l);
 		str_free(&err);
@@ -378,12 +382,9 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 	}
 	store_mailbox_free(&st->mb);
 	st->mb = mb;
-	/* Our own \Recent claims moved the modseq on: nothing to report. */
-	if (store_mailbox_get_id(st->store, st->mb.id, &mb, &err) == STORE_OK) {
-		st->seen_modseq = mb.highestmodseq;
-		store_mailbox_free(&mb);
-	} else
-		st->seen_modseq = st->mb.highestmodseq;
+	/* Our own \Recent claims move the modseq on: the next sync lists
+	 * the mailbox again and finds nothing to say about them. */
+	st->seen_modseq = st->mb.highestmodseq;
 	list_free(&l);
 	str_free(&err);
 	return 0;

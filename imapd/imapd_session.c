@@ -201,7 +201,7 @@ login(struct imapd *st, const struct imap_cmd *c, const char *name,
 		goto out;
 	}
 	if (rc < 0) {
-		log_error("passwd check %s: %s", user.s, err.s);
+		log_error("passwd check %s: %s", user.s, str_cstr(&err));
 		imapd_no(st, c, "[UNAVAILABLE] Try again later");
 		goto out;
 	}
@@ -213,8 +213,10 @@ login(struct imapd *st, const struct imap_cmd *c, const char *name,
 		imapd_no(st, c, "[LIMIT] Too many sessions for this user");
 		goto out;
 	}
-	if (st->slot_user == -2)
+	if (st->slot_user == -2) {
 		log_warn("session limit: %s", err.s);
+		st->slot_user = -1;
+	}
 	rc = store_open(&st->store, st->store_dir, user.s, &err);
 	if (rc == STORE_NOUSER) {
 		rc = store_user_create(st->store_dir, user.s, 0, (uid_t)-1,
@@ -224,8 +226,11 @@ login(struct imapd *st, const struct imap_cmd *c, const char *name,
 			    &err);
 	}
 	if (rc != STORE_OK) {
-		log_error("user=%s store: %s", user.s, err.s);
+		log_error("user=%s store: %s", user.s, str_cstr(&err));
 		store_close(&st->store);
+		if (st->slot_user >= 0)
+			close(st->slot_user);
+		st->slot_user = -1;
 		imapd_no(st, c, "[UNAVAILABLE] Mailbox store unavailable");
 		goto out;
 	}
@@ -629,6 +634,10 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			break;
 		}
 		str_clear(&st.tagged);
+		/* A command that did not parse may still have been a FETCH,
+		 * STORE or SEARCH to the client: no expunges (RFC 3501
+		 * 7.4.1); they follow the next command. */
+		expunge_ok = false;
 		if (rc == IMAP_READ_BAD) {
 			imapd_bad(&st, &st.cmd, "%s", err.s);
 			bad = true;

@@ -41,8 +41,11 @@ mime_quote(struct str *out, const char *s, size_t n)
 		    (unsigned char)s[i] >= 0x80)
 			lit = true;
 	if (lit) {
+		/* No literal but literal8 may hold NUL (RFC 3516): one in a
+		 * header becomes 0x80, as Dovecot does, keeping the length. */
 		str_catf(out, "{%zu}\r\n", n);
-		str_catb(out, s, n);
+		for (i = 0; i < n; i++)
+			str_catc(out, s[i] != '\0' ? s[i] : (char)0x80);
 		return;
 	}
 	str_ready(out, n + 2);

@@ -221,6 +221,12 @@ int store_msg_expunge(struct store *s, uint32_t mailbox_id, uint32_t uid,
  * the new UID into *new_uid.  Counts against quota. */
 int store_msg_copy(struct store *s, uint32_t from_id, uint32_t uid,
     uint32_t to_id, uint32_t *new_uid, struct str *err);
+/* store_msg_move - the message into mailbox to_id (new UID into
+ * *new_uid) and out of from_id, as one change (RFC 6851): no quota is
+ * needed, and the source entry is not recoverable (the message lives
+ * on in to_id). */
+int store_msg_move(struct store *s, uint32_t from_id, uint32_t uid,
+    uint32_t to_id, uint32_t *new_uid, struct str *err);
 /* store_expunged_since - expunge log entries of mailbox_id whose expunge
  * modseq is > modseq (for QRESYNC-like catch-up and for sessions
  * learning what others expunged), in modseq order. */

@@ -523,6 +523,21 @@ test_header_callback(void)
 	msgs[0].header = NULL;
 }
 
+/* test_key_limit - a search may hold IMAP_SEARCH_KEYS_MAX keys. */
+static void
+test_key_limit(void)
+{
+	struct str q = STR_INIT;
+	int i;
+
+	for (i = 0; i < IMAP_SEARCH_KEYS_MAX; i++)
+		str_cats(&q, i ? " SEEN" : "SEEN");
+	T(q.s, "1 3");
+	str_cats(&q, " SEEN");
+	rejects(q.s, "More than 1000 search keys");
+	str_free(&q);
+}
+
 int
 main(void)
 {
@@ -535,6 +550,7 @@ main(void)
 	test_invalid();
 	test_fuzz();
 	test_header_callback();
+	test_key_limit();
 	for (int i = 0; i < 3; i++)
 		mime_free(&contents[i].m);
 	imap_seqset_free(&saved);

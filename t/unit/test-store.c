@@ -535,6 +535,32 @@ test_quota(void)
 	    "over_since set, usage unchanged");
 	is_rc(store_msg_copy(s, mbox_id(s, "INBOX"), uid, mbox_id(s, "Trash"),
 	    NULL, &err), STORE_QUOTA, "copy refused over quota");
+	{
+		/* MOVE needs no quota: the message only changes mailbox. */
+		uint32_t nu = 0;
+		size_t problems = 9, back = 9;
+		struct store_msg mm;
+
+		is_rc(store_msg_move(s, mbox_id(s, "INBOX"), uid,
+		    mbox_id(s, "Trash"), &nu, &err), STORE_OK,
+		    "move allowed over quota");
+		store_quota_get(s, &used, &limit, &msgs, &over, &err);
+		ok(used == 600 && msgs == 1, "move: usage unchanged");
+		memset(&mm, 0, sizeof(mm));
+		is_rc(store_msg_get(s, mbox_id(s, "Trash"), nu, &mm, &err),
+		    STORE_OK, "moved message in Trash");
+		ok(mm.flags & STORE_F_RECENT, "moved message is \\Recent");
+		store_msg_free(&mm);
+		is_rc(store_msg_get(s, mbox_id(s, "INBOX"), uid, &mm, &err),
+		    STORE_NOMSG, "and gone from INBOX");
+		is_rc(store_undelete(s, 0, &back, &err), STORE_OK, "undelete");
+		is_int(back, 0, "a move leaves nothing to recover");
+		is_rc(store_check(s, &problems, NULL, &err), STORE_OK,
+		    "check after move");
+		is_int(problems, 0, "references and counters agree");
+		is_rc(store_msg_move(s, mbox_id(s, "Trash"), nu,
+		    mbox_id(s, "INBOX"), &uid, &err), STORE_OK, "move back");
+	}
 	is_rc(deliver(s, "small\n", NULL, NULL), STORE_OK, "small one fits");
 	store_quota_get(s, &used, &limit, &msgs, &over, &err);
 	ok(used == 607 && over == 0, "over_since cleared");
