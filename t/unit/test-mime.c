@@ -868,7 +868,8 @@ test_quote(void)
 	is_str(o.s, "{5}\r\ncaf\xc3\xa9", "8-bit makes a literal");
 	str_clear(&o);
 	mime_quote(&o, "a\0b", 3);
-	is_mem(o.s, o.len, "{3}\r\na\0b", 8, "NUL makes a literal");
+	is_mem(o.s, o.len, "{3}\r\na\200b", 8,
+	    "NUL makes a literal, and is sent as 0x80");
 	str_clear(&o);
 	mime_nstring(&o, NULL, 0);
 	mime_nstring(&o, "", 0);
