@@ -513,45 +513,11 @@ store_msg_expunge(struct store *s, uint32_t mailbox_id, uint32_t uid,
 struct copy_arg {
 	uint32_t from, uid, to;
 	uint32_t *new_uid;
+	bool move;
 };
 
 static int
 copy_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
-{
-	struct copy_arg *a = arg;
-	struct store_mailbox mb;
-	struct store_msg m;
-	int rc;
-
-	memset(&mb, 0, sizeof(mb));
-	memset(&m, 0, sizeof(m));
-	if ((rc = store_mbox_by_id(s, txn, a->to, &mb, err)) != STORE_OK)
-		goto out;
-	if ((rc = msg_load(s, txn, a->from, a->uid, &m, err)) != STORE_OK)
-		goto out;
-	/* RFC 3501 6.4.7: flags copied, \Recent set in the copy. */
-	m.flags |= STORE_F_RECENT;
-	if ((rc = store_msg_add(s, txn, &mb, &m, true, true, err)) != STORE_OK)
-		goto out;
-	if (a->new_uid != NULL)
-		*a->new_uid = m.uid;
-out:
-	store_mailbox_free(&mb);
-	str_free(&m.keywords);
-	return rc;
-}
-
-int
-store_msg_copy(struct store *s, uint32_t from_id, uint32_t uid,
-    uint32_t to_id, uint32_t *new_uid, struct str *err)
-{
-	struct copy_arg a = { from_id, uid, to_id, new_uid };
-
-	return store_write(s, copy_txn, &a, err);
-}
-
-static int
-move_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
 {
 	struct copy_arg *a = arg;
 	struct store_mailbox from, to;
@@ -563,27 +529,36 @@ move_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
 	memset(&to, 0, sizeof(to));
 	memset(&m, 0, sizeof(m));
 	if ((rc = store_mbox_by_id(s, txn, a->to, &to, err)) != STORE_OK ||
-	    (rc = store_mbox_by_id(s, txn, a->from, &from, err)) != STORE_OK ||
 	    (rc = msg_load(s, txn, a->from, a->uid, &m, err)) != STORE_OK)
 		goto out;
-	/* Out of the source without a recoverable copy, and its file
-	 * reference and quota usage go with it to the target. */
-	if ((rc = store_expunge_rec(s, txn, &from, &m, EXP_KIND_MOVED,
-	    err)) != STORE_OK || (rc = store_mbox_put(s, txn, &from, err)) !=
+	if (a->move) {
+		/* Out of the source without a recoverable copy: its file
+		 * reference and quota usage go with it to the target. */
+		if ((rc = store_mbox_by_id(s, txn, a->from, &from, err)) !=
+		    STORE_OK || (rc = store_expunge_rec(s, txn, &from, &m,
+		    EXP_KIND_MOVED, err)) != STORE_OK ||
+		    (rc = store_mbox_put(s, txn, &from, err)) != STORE_OK)
+			goto out;
+		store_mailbox_free(&to);
+		if ((rc = store_mbox_by_id(s, txn, a->to, &to, err)) !=
+		    STORE_OK)
+			goto out;
+	}
+	/* RFC 3501 6.4.7: flags copied, \Recent set in the copy. */
+	m.flags |= STORE_F_RECENT;
+	if ((rc = store_msg_add(s, txn, &to, &m, !a->move, !a->move, err)) !=
 	    STORE_OK)
 		goto out;
-	store_mailbox_free(&to);
-	if ((rc = store_mbox_by_id(s, txn, a->to, &to, err)) != STORE_OK)
-		goto out;
-	m.flags |= STORE_F_RECENT;
-	if ((rc = store_msg_add(s, txn, &to, &m, false, false, err)) !=
-	    STORE_OK || (rc = store_quota_load(s, txn, &q, err)) != STORE_OK)
-		goto out;
-	q.used = q.used >= m.size ? q.used - m.size : 0;
-	if (q.messages > 0)
-		q.messages--;
-	if ((rc = store_quota_put(s, txn, &q, err)) == STORE_OK &&
-	    a->new_uid != NULL)
+	if (a->move) {
+		if ((rc = store_quota_load(s, txn, &q, err)) != STORE_OK)
+			goto out;
+		q.used = q.used >= m.size ? q.used - m.size : 0;
+		if (q.messages > 0)
+			q.messages--;
+		if ((rc = store_quota_put(s, txn, &q, err)) != STORE_OK)
+			goto out;
+	}
+	if (a->new_uid != NULL)
 		*a->new_uid = m.uid;
 out:
 	store_mailbox_free(&from);
@@ -593,12 +568,21 @@ out:
 }
 
 int
+store_msg_copy(struct store *s, uint32_t from_id, uint32_t uid,
+    uint32_t to_id, uint32_t *new_uid, struct str *err)
+{
+	struct copy_arg a = { from_id, uid, to_id, new_uid, false };
+
+	return store_write(s, copy_txn, &a, err);
+}
+
+int
 store_msg_move(struct store *s, uint32_t from_id, uint32_t uid,
     uint32_t to_id, uint32_t *new_uid, struct str *err)
 {
-	struct copy_arg a = { from_id, uid, to_id, new_uid };
+	struct copy_arg a = { from_id, uid, to_id, new_uid, true };
 
-	return store_write(s, move_txn, &a, err);
+	return store_write(s, copy_txn, &a, err);
 }
 
 /* ---- expunge log for sessions ---- */
