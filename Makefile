@@ -78,7 +78,8 @@ endif
         clean format-check
 .DEFAULT_GOAL := all
 
-all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload
+all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload \
+     $(OUT)/bench/imapload
 
 $(OUT)/%.o: %.c $(OUT)/flags
 	@mkdir -p $(@D)
@@ -123,6 +124,9 @@ $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 $(OUT)/bench/smtpload: $(OUT)/bench/smtpload.o $(LIBROOST)
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/bench/imapload: $(OUT)/bench/imapload.o $(LIBROOST)
+	@mkdir -p $(@D)
+	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)
 
@@ -133,7 +137,7 @@ asan:
 DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
              liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl
 DEB_TEST  := python3 python3-pytest perl swaks curl procps lmdb-utils \
-             postfix
+             postfix isync mutt offlineimap3 bsdutils
 # install_missing - apt-get install those of $(1) that are not installed.
 # Postfix (a peer the tests deliver through) is preseeded to configure
 # nothing, so it neither takes over port 25 nor asks questions.

@@ -1,0 +1,255 @@
+#!/bin/sh
+# imap.sh - IMAP under load, roost's imapd against Dovecot's from Debian,
+# side by side on this machine, same mailboxes, same commands.
+#
+#   sh bench/imap.sh [sessions] [seconds] [users] [messages] [size]
+#
+# Defaults: 20 sessions (4 of them in IDLE) for 20 s per round, 10
+# users with 2000 messages of 4 KiB each in INBOX.  Needs root: it
+# installs dovecot-core and dovecot-imapd when missing and runs a private
+# Dovecot (IMAP only, its own base_dir and ports, users from a
+# passwd-file, maildir, mail_fsync = always) and an embedded roost under
+# $BENCH_DIR.  Both get their mailboxes filled over IMAP by imapload's
+# fill mode (the same messages in the same order), then a warm-up, then
+# ROUNDS (default 3) rounds alternating the two; each round prints both
+# rates and the ratio, the median ratio is the result.  Last, IDLERS
+# (default 200) idle sessions are opened on each and the resident memory
+# of the server's processes is summed and divided by that count: roost's
+# imapd workers, Dovecot's imap processes plus its imap-login processes.
+#
+# ONLY=dovecot or ONLY=roost runs one side.
+set -eu
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+C=${1:-20} T=${2:-20} U=${3:-10} M=${4:-2000} S=${5:-4096}
+W=${BENCH_DIR:-/tmp/roost-bench-imap}
+DC_PORT=${DC_PORT:-12143} ROOST_BASE=${ROOST_BASE:-32000}
+IDLE_IN_LOAD=${IDLE_IN_LOAD:-4} ROUNDS=${ROUNDS:-3} IDLERS=${IDLERS:-200}
+WARM=${WARM:-5} ONLY=${ONLY:-}
+PW=bench-password
+MAILUSER=roost-bench-mail
+
+bench_need_root
+bench_install dovecot-core dovecot-imapd
+bench_build
+# imapload sits beside the programs' build: build/release/bench, or
+# O=DIR's DIR/bench when ROOST_BIN=DIR/bin.
+if [ -z "${IMAPLOAD:-}" ]; then
+	IMAPLOAD=build/release/bench/imapload
+	if [ -n "${ROOST_BIN:-}" ] && [ -x "${ROOST_BIN%/bin}/bench/imapload" ]
+	then
+		IMAPLOAD=${ROOST_BIN%/bin}/bench/imapload
+	fi
+fi
+[ -x "$IMAPLOAD" ] || make -s "$IMAPLOAD" >/dev/null
+
+R="$BIN/roostctl -d $W/roost"
+stop_all() {
+	[ -z "${IDLE_PID:-}" ] || kill "$IDLE_PID" 2>/dev/null || true
+	[ ! -f "$W/dc/dovecot.conf" ] ||
+	    dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	$R stop >/dev/null 2>&1 || true
+}
+stop_all
+rm -rf "$W"
+mkdir -p "$W"
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+load() { # PORT SECONDS
+	"$IMAPLOAD" -c "$C" -i "$IDLE_IN_LOAD" -t "$2" -u 'user%d' -r "$U" \
+	    -p "$PW" "127.0.0.1:$1"
+}
+fill() { # PORT
+	"$IMAPLOAD" -F "$M" -s "$S" -u 'user%d' -r "$U" -p "$PW" \
+	    "127.0.0.1:$1"
+}
+
+# -- Dovecot ---------------------------------------------------------------
+if [ "$ONLY" != roost ]; then
+	id "$MAILUSER" >/dev/null 2>&1 || useradd --system --user-group \
+	    --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$MAILUSER"
+	uid=$(id -u "$MAILUSER") gid=$(id -g "$MAILUSER")
+	mkdir -p "$W/dc/mail" "$W/dc/state"
+	chown "$MAILUSER:$MAILUSER" "$W/dc/mail"
+	i=1
+	while [ "$i" -le "$U" ]; do
+		echo "user$i:{PLAIN}$PW:$uid:$gid::$W/dc/mail/user$i::"
+		i=$((i + 1))
+	done >"$W/dc/users"
+	cat >"$W/dc/dovecot.conf" <<CF
+# A private Dovecot: IMAP only, plaintext on loopback.
+base_dir = $W/dc/run
+state_dir = $W/dc/state
+log_path = $W/dc/dovecot.log
+instance_name = roost-bench-imap
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_failure_delay = 0
+first_valid_uid = $uid
+mail_location = maildir:$W/dc/mail/%n
+mail_fsync = always
+protocol imap {
+  mail_max_userip_connections = 10000
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DC_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service imap {
+  process_limit = 2000
+}
+default_client_limit = 4000
+passdb {
+  driver = passwd-file
+  args = $W/dc/users
+}
+userdb {
+  driver = passwd-file
+  args = $W/dc/users
+}
+CF
+	dovecot -c "$W/dc/dovecot.conf"
+	sleep 1
+	dc_name="dovecot $(dovecot --version | cut -d' ' -f1)"
+	echo "$dc_name: $(fill "$DC_PORT")"
+fi
+
+# -- roost -------------------------------------------------------------------
+if [ "$ONLY" != dovecot ]; then
+	$R --port-base "$ROOST_BASE" start >/dev/null
+	# As for Dovecot: no per-user or per-address session limit in the
+	# way of IDLERS sessions from 127.0.0.1, and no login delay.
+	cat >>"$W/roost/etc/roost.conf" <<CF
+imapd_user_sessions = 10000
+imapd_ip_sessions = 10000
+auth_failure_delay = 0
+CF
+	$R restart imapd >/dev/null
+	i=1
+	while [ "$i" -le "$U" ]; do
+		echo "$PW" | $R user add "user$i" --password-stdin >/dev/null
+		i=$((i + 1))
+	done
+	RO_PORT=$((ROOST_BASE + 143))
+	echo "roost: $(fill "$RO_PORT")"
+fi
+
+# -- load rounds -------------------------------------------------------------
+field() { echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++)
+    if ($i == k) print $(i + 1) + 0 }'; }
+median() { echo "$@" | tr ' ' '\n' | grep . | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$ONLY" = roost ] || load "$DC_PORT" "$WARM" >/dev/null || true
+[ "$ONLY" = dovecot ] || load "$RO_PORT" "$WARM" >/dev/null || true
+dc_rates='' ro_rates='' ratios=''
+round=1
+while [ "$round" -le "$ROUNDS" ]; do
+	dc='' ro=''
+	if [ "$ONLY" != roost ]; then
+		sync
+		sleep 2
+		out=$(load "$DC_PORT" "$T") || echo "dovecot: failures" >&2
+		echo "round $round $dc_name: $out"
+		dc=$(field rate "$out")
+		dc_rates="$dc_rates $dc"
+	fi
+	if [ "$ONLY" != dovecot ]; then
+		sync
+		sleep 2
+		out=$(load "$RO_PORT" "$T") || echo "roost: failures" >&2
+		echo "round $round roost: $out"
+		ro=$(field rate "$out")
+		ro_rates="$ro_rates $ro"
+	fi
+	if [ -n "$dc" ] && [ -n "$ro" ]; then
+		r=$(awk -v d="$dc" -v r="$ro" \
+		    'BEGIN { printf "%.2f", (d > 0 ? r / d : 0) }')
+		ratios="$ratios $r"
+		echo "round $round: ratio roost/dovecot $r"
+	fi
+	round=$((round + 1))
+done
+
+# -- memory per idle session -------------------------------------------------
+# kib PID... - the summed VmRSS and Pss (from smaps_rollup) of the PIDs,
+# in KiB: "rss pss".
+kib() {
+	for p in "$@"; do
+		awk '/^VmRSS:/ { print "rss", $2 }' "/proc/$p/status" \
+		    2>/dev/null || true
+		awk '/^Pss:/ { print "pss", $2 }' "/proc/$p/smaps_rollup" \
+		    2>/dev/null || true
+	done | awk '{ s[$1] += $2 } END { printf "%d %d", s["rss"], s["pss"] }'
+}
+# children PID [NAME] - the child processes of PID (named NAME).
+children() {
+	for d in /proc/[0-9]*; do
+		[ "$(awk '{ print $4 }' "$d/stat" 2>/dev/null)" = "$1" ] ||
+		    continue
+		[ -z "${2:-}" ] || [ "$(cat "$d/comm" 2>/dev/null)" = "$2" ] ||
+		    continue
+		echo "${d#/proc/}"
+	done
+}
+# idle_memory NAME PORT PIDS-FUNCTION - open IDLERS idle sessions, then
+# sum the memory of the processes PIDS-FUNCTION names.
+idle_memory() {
+	rm -f "$W/idle.fifo"
+	mkfifo "$W/idle.fifo"
+	"$IMAPLOAD" -I "$IDLERS" -w 600 -u 'user%d' -r "$U" -p "$PW" \
+	    "127.0.0.1:$2" <"$W/idle.fifo" >"$W/idle.out" &
+	IDLE_PID=$!
+	exec 9>"$W/idle.fifo"
+	n=0
+	while ! grep -q '^idle' "$W/idle.out" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -lt 1200 ] || { echo "$1: idle sessions not up" >&2; break; }
+		sleep 0.1
+	done
+	sleep 1
+	up=$(awk '{ print $2 }' "$W/idle.out")
+	pids=$($3)
+	nprocs=$(echo "$pids" | grep -c .)
+	# shellcheck disable=SC2086 # one PID per word
+	mem=$(kib $pids)
+	rss=${mem% *} pss=${mem#* }
+	echo "$1: $up idle sessions: processes $nprocs," \
+	    "RSS $rss KiB in all, $((rss / ${up:-1})) KiB per session;" \
+	    "PSS $pss KiB in all, $((pss / ${up:-1})) KiB per session"
+	exec 9>&-
+	wait "$IDLE_PID" || true
+	IDLE_PID=
+}
+dovecot_pids() {
+	m=$(cat "$W/dc/run/master.pid")
+	children "$m" imap
+	children "$m" imap-login
+}
+roost_pids() {
+	m=$($R status | awk '$1 == "imapd" { gsub(/[^0-9]/, "", $4); print $4 }')
+	children "$m"
+}
+[ "$ONLY" = roost ] || idle_memory "$dc_name" "$DC_PORT" dovecot_pids
+[ "$ONLY" = dovecot ] || idle_memory roost "$RO_PORT" roost_pids
+
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck disable=SC2086 # the lists are split on purpose
+[ -z "$dc_rates" ] || echo "dovecot ops/s:$dc_rates (median" \
+    "$(median $dc_rates))"
+# shellcheck disable=SC2086
+[ -z "$ro_rates" ] || echo "roost ops/s:$ro_rates (median" \
+    "$(median $ro_rates))"
+# shellcheck disable=SC2086
+[ -z "$ratios" ] || echo "ratio roost/dovecot, ops/s: median" \
+    "$(median $ratios) of$ratios"
