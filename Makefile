@@ -121,10 +121,8 @@ $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 	ln -sf sendmail $@
 
 # Benchmarks' own programs (not installed).
-$(OUT)/bench/smtpload: $(OUT)/bench/smtpload.o $(LIBROOST)
-	@mkdir -p $(@D)
-	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(OUT)/bench/imapload: $(OUT)/bench/imapload.o $(LIBROOST)
+$(OUT)/bench/smtpload $(OUT)/bench/imapload: $(OUT)/bench/%: \
+    $(OUT)/bench/%.o $(LIBROOST)
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
