@@ -8,6 +8,7 @@
  * Debian) and every session runs as the store's owner.  When none is
  * to be had, the mailbox is looked at every POLL_MS instead.
  */
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,12 @@ imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 		str_free(&err);
 	}
 	buf_puts(&st->ss.b, "+ idling\r\n");
+	/* An idle session may wait for hours: give the heap that the
+	 * commands before used (a large FETCH's output buffer too) back
+	 * to the system meanwhile. */
+	if (buf_flush(&st->ss.b) == BUF_OK && st->ss.b.out.cap > 65536)
+		str_free(&st->ss.b.out);
+	malloc_trim(0);
 	/* What was committed before the watch began. */
 	if (st->state == IMAPD_SELECTED && imapd_sync(st, true) < 0)
 		st->state = IMAPD_LOGOUT;
