@@ -530,7 +530,10 @@ imapd_cmd_fetch(struct imapd *st, const struct imap_cmd *c, bool uid,
 			continue;
 		}
 		if (rc == -2) {
-			imapd_bad(st, c, "Invalid section");
+			/* The syntax was checked before: this message has no
+			 * such part, or not a leaf one (BINARY). */
+			imapd_no(st, c, "[CANNOT] Message %zu has no such "
+			    "part", idx[i] + 1);
 			goto done;
 		}
 		if (rc == -3) {

@@ -599,6 +599,13 @@ def test_fetch_binary(c):
     f = fetch(c, "1", "(BINARY[2.1])")[1]
     assert f["BINARY[2.1]"] == b"plain alt"
     assert "\\Seen" in flags_of(c, 1)
+    # BINARY of a multipart is refused (NO: the syntax is right, the
+    # message has no such leaf part), a malformed section is BAD
+    r = c.run("FETCH", "1", "(BINARY.SIZE[2])")
+    assert r.typ == "NO" and r.tagged.code_name == "CANNOT"
+    r = c.run("FETCH", "1", "(BODY[1.TEXTX])")
+    assert r.typ == "BAD" and r.fetches() == {}
+    c.ok("NOOP")
 
 
 def test_fetch_uid_and_modseq(c):
