@@ -122,7 +122,7 @@ $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 
 # Benchmarks' own programs (not installed).
 $(OUT)/bench/smtpload $(OUT)/bench/imapload: $(OUT)/bench/%: \
-    $(OUT)/bench/%.o $(LIBROOST)
+    $(OUT)/bench/%.o $(OUT)/bench/loadlib.o $(LIBROOST)
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

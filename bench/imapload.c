@@ -50,6 +50,7 @@
 
 #include "buf.h"
 #include "fd.h"
+#include "loadlib.h"
 #include "str.h"
 
 #define LINE_MAX_IMAP (1 << 20)
@@ -163,40 +164,6 @@ percentile(const unsigned long *h, int pct)
 			break;
 	}
 	return bucket_ms(b < HBUCKETS ? b : HBUCKETS - 1);
-}
-
-static void
-user_for(const struct opts *o, long k, struct str *out)
-{
-	const char *pct = o->nusers > 0 ? strstr(o->user, "%d") : NULL;
-
-	str_clear(out);
-	if (pct == NULL) {
-		str_cats(out, o->user);
-		return;
-	}
-	str_catb(out, o->user, (size_t)(pct - o->user));
-	str_catf(out, "%ld", k % o->nusers + 1);
-	str_cats(out, pct + 2);
-}
-
-static int
-dial(const struct opts *o)
-{
-	struct addrinfo hints, *res;
-	int fd;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(o->host, o->port, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
 }
 
 /* literal_size - whether line (CRLF-terminated) ends with {n}: n. */
@@ -323,7 +290,7 @@ login(const struct opts *o, long uk, struct conn *k, int timeout_ms)
 	int rc = -1;
 
 	memset(k, 0, sizeof *k);
-	k->fd = dial(o);
+	k->fd = load_dial(o->host, o->port);
 	if (k->fd < 0)
 		return -1;
 	buf_init(&k->b, k->fd, 0);
@@ -331,7 +298,7 @@ login(const struct opts *o, long uk, struct conn *k, int timeout_ms)
 	if (buf_getline(&k->b, &k->line, LINE_MAX_IMAP) != BUF_OK ||
 	    strncmp(k->line.s, "* OK", 4) != 0)
 		goto out;
-	user_for(o, uk, &u);
+	load_name(o->user, o->nusers, uk, &u);
 	str_clear(&k->cmd);
 	str_catf(&k->cmd, "LOGIN \"%s\" \"%s\"", u.s, o->pass);
 	if (command(k, k->cmd.s) != 0)

@@ -27,47 +27,13 @@
 
 #include "buf.h"
 #include "fd.h"
+#include "loadlib.h"
 #include "str.h"
 
 struct opts {
 	long n, c, size, per_conn, nrcpt;
 	const char *from, *to, *host, *port;
 };
-
-/* rcpt_for - the recipient of message number k (0-based, overall). */
-static void
-rcpt_for(const struct opts *o, long k, struct str *out)
-{
-	const char *pct = o->nrcpt > 0 ? strstr(o->to, "%d") : NULL;
-
-	str_clear(out);
-	if (pct == NULL) {
-		str_cats(out, o->to);
-		return;
-	}
-	str_catb(out, o->to, (size_t)(pct - o->to));
-	str_catf(out, "%ld", k % o->nrcpt + 1);
-	str_cats(out, pct + 2);
-}
-
-static int
-dial(const struct opts *o)
-{
-	struct addrinfo hints, *res;
-	int fd;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(o->host, o->port, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
 
 /* reply - read a (multi-line) reply; its code, or -1. */
 static int
@@ -107,7 +73,7 @@ session(const struct opts *o, long first, long count, const struct str *body,
 		int ok;
 
 		if (fd < 0) {
-			fd = dial(o);
+			fd = load_dial(o->host, o->port);
 			if (fd < 0) {
 				lat = -1;
 				fd_write_all(out, &lat, sizeof lat);
@@ -128,7 +94,7 @@ session(const struct opts *o, long first, long count, const struct str *body,
 		t0 = now_us();
 		buf_printf(&b, "MAIL FROM:<%s>\r\n", o->from);
 		ok = reply(&b, &line) == 250;
-		rcpt_for(o, first + i * o->c, &to);
+		load_name(o->to, o->nrcpt, first + i * o->c, &to);
 		buf_printf(&b, "RCPT TO:<%s>\r\n", to.s);
 		ok = reply(&b, &line) == 250 && ok;
 		buf_puts(&b, "DATA\r\n");
