@@ -19,7 +19,7 @@ import uuid
 
 import pytest
 
-from roost import BIN, Roost
+from roost import BIN
 
 PASSWORD = "pw-mailboxes"
 
@@ -181,13 +181,8 @@ def msg(marker="x", extra=""):
 
 # -- fixtures ----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def inst():
-    r = Roost()
-    try:
-        r.start()
-        yield r
-    finally:
-        r.finish()
+def inst(roost):
+    return roost
 
 
 @pytest.fixture
