@@ -267,8 +267,10 @@ imapd_change_begin(struct imapd *st)
 	return own;
 }
 
-int
-imapd_sync(struct imapd *st, bool allow_expunge)
+/* sync_view - imapd_sync; quiet: only load the view (SELECT, whose
+ * own responses tell the totals). */
+static int
+sync_view(struct imapd *st, bool allow_expunge, bool quiet)
 {
 	struct store_mailbox mb;
 	struct list l = { NULL, 0, 0 };
@@ -286,7 +288,9 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 		rc = store_mailbox_get_id(st->store, st->mb.id, &mb, &err);
 	if (rc == STORE_NOMBOX) {
 		store_txn_abort(st->store);
-		buf_puts(&st->ss.b, "* BYE The selected mailbox was deleted\r\n");
+		if (!quiet)
+			buf_puts(&st->ss.b,
+			    "* BYE The selected mailbox was deleted\r\n");
 		str_free(&err);
 		return -1;
 	}
@@ -364,7 +368,7 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 			v->recent = txn && claim_recent(st, &l.m[j]);
 		v->recent = v->recent && !st->rev2;
 		recent += v->recent;
-		if (add_keywords(st, v->keywords))
+		if (add_keywords(st, v->keywords) && !quiet)
 			flags_announce(st);
 	}
 	if (txn && store_txn_commit(st->store, &err) != STORE_OK) {
@@ -372,7 +376,7 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 		for (i = had; i < st->nmsgs; i++)
 			st->msgs[i].recent = false;
 	}
-	if (st->nmsgs != had) {
+	if (st->nmsgs != had && !quiet) {
 		buf_printf(&st->ss.b, "* %zu EXISTS\r\n", st->nmsgs);
 		if (!st->rev2) {
 			for (i = recent = 0; i < st->nmsgs; i++)
@@ -388,6 +392,12 @@ imapd_sync(struct imapd *st, bool allow_expunge)
 	list_free(&l);
 	str_free(&err);
 	return 0;
+}
+
+int
+imapd_sync(struct imapd *st, bool allow_expunge)
+{
+	return sync_view(st, allow_expunge, false);
 }
 
 /* ---- SELECT / EXAMINE ---- */
@@ -433,23 +443,11 @@ imapd_cmd_select(struct imapd *st, const struct imap_cmd *c)
 	st->readonly = examine;
 	st->state = IMAPD_SELECTED;
 	st->seen_modseq = 0;
-	st->mb.uidnext = 0;	/* make imapd_sync load everything */
-	buf_flush(&st->ss.b);
-	{
-		/* Load quietly: the SELECT responses tell the totals. */
-		struct str keep = STR_INIT;
-
-		str_cat(&keep, &st->ss.b.out);
-		str_clear(&st->ss.b.out);
-		if (imapd_sync(st, true) < 0) {
-			str_free(&keep);
-			imapd_unselect(st);
-			imapd_no(st, c, "[NONEXISTENT] No such mailbox");
-			goto out;
-		}
-		str_clear(&st->ss.b.out);
-		str_cat(&st->ss.b.out, &keep);
-		str_free(&keep);
+	st->mb.uidnext = 0;	/* make sync_view load everything */
+	if (sync_view(st, true, true) < 0) {
+		imapd_unselect(st);
+		imapd_no(st, c, "[NONEXISTENT] No such mailbox");
+		goto out;
 	}
 	for (i = 0; i < st->nmsgs; i++) {
 		recent += st->msgs[i].recent;

@@ -6,7 +6,7 @@
  * (t/unit/test-mime.c holds the cases): types, subtypes, encodings and
  * parameters keep the case of the message, defaults are lower case
  * ("text" "plain" "7bit"), and message/rfc822 is always lower case;
- * text/\* without a charset gets ("charset" "us-ascii") appended; a
+ * a text type without a charset is given ("charset" "us-ascii"); a
  * multipart without parts (or without a boundary) holds one empty
  * text/plain; Content-Language is always a list; the first of each
  * Content-* field counts, except that a later Content-Disposition
