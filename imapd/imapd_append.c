@@ -233,10 +233,7 @@ deliver_all(struct imapd *st, const char *name, struct amsg *m, size_t n,
 			store_mailbox_free(mb);
 			rc = store_mailbox_get(st->store, name, mb, err);
 		}
-		if (rc == STORE_OK)
-			rc = store_txn_commit(st->store, err);
-		else
-			store_txn_abort(st->store);
+		rc = store_txn_end(st->store, rc, err);
 		if (!map_full(rc, err))
 			break;
 	}

@@ -82,10 +82,7 @@ imapd_cmd_expunge(struct imapd *st, const struct imap_cmd *c, bool uid,
 	done = xreallocarray(NULL, n ? n : 1, sizeof *done);
 	if ((rc = store_txn_begin(st->store, true, &err)) == STORE_OK) {
 		rc = expunge_list(st, idx, n, done, &err);
-		if (rc == STORE_OK)
-			rc = store_txn_commit(st->store, &err);
-		else
-			store_txn_abort(st->store);
+		rc = store_txn_end(st->store, rc, &err);
 	}
 	if (rc != STORE_OK)
 		imapd_store_error(st, c, rc, "EXPUNGE", &err);
@@ -146,10 +143,7 @@ imapd_cmd_copy(struct imapd *st, const struct imap_cmd *c, bool uid,
 		else if (rc == STORE_NOMSG)
 			rc = STORE_OK;	/* gone meanwhile: skip it */
 	}
-	if (rc == STORE_OK)
-		rc = store_txn_commit(st->store, &err);
-	else
-		store_txn_abort(st->store);
+	rc = store_txn_end(st->store, rc, &err);
 	if (rc != STORE_OK) {
 		imapd_store_error(st, c, rc, verb, &err);
 		goto out;

@@ -467,10 +467,7 @@ seen_write(struct imapd *st, const size_t *idx, size_t n)
 		store_msg_free(&m);
 		store_msg_free(&nm);
 	}
-	if (rc == STORE_OK)
-		rc = store_txn_commit(st->store, &err);
-	else
-		store_txn_abort(st->store);
+	rc = store_txn_end(st->store, rc, &err);
 out:
 	if (rc != STORE_OK)
 		log_error("user=%s seen: %s", st->user.s, err.s);

@@ -226,10 +226,7 @@ imapd_cmd_store(struct imapd *st, const struct imap_cmd *c, bool uid,
 		if (rc != STORE_OK)
 			break;
 	}
-	if (rc == STORE_OK)
-		rc = store_txn_commit(st->store, &err);
-	else
-		store_txn_abort(st->store);
+	rc = store_txn_end(st->store, rc, &err);
 	if (rc == STORE_OK && own && last > 0)
 		st->seen_modseq = last;
 fail:

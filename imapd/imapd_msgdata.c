@@ -248,10 +248,7 @@ imapd_cache_write(struct imapd *st, const struct str *batch)
 		rc = store_cache_put(st->store, file, batch->s + p, n, &err);
 		p += n;
 	}
-	if (rc == STORE_OK)
-		rc = store_txn_commit(st->store, &err);
-	else
-		store_txn_abort(st->store);
+	rc = store_txn_end(st->store, rc, &err);
 out:
 	if (rc != STORE_OK)
 		log_warn("user=%s cache: %s", st->user.s, err.s);

@@ -507,10 +507,7 @@ imapd_cmd_close(struct imapd *st, const struct imap_cmd *c)
 				rc = STORE_OK;
 			store_msg_free(&m);
 		}
-		if (rc == STORE_OK)
-			rc = store_txn_commit(st->store, &err);
-		else
-			store_txn_abort(st->store);
+		rc = store_txn_end(st->store, rc, &err);
 		if (rc != STORE_OK)
 			log_error("user=%s close: %s", st->user.s, err.s);
 	}

@@ -160,6 +160,9 @@ const char *store_user(const struct store *s);
 int store_txn_begin(struct store *s, bool write, struct str *err);
 int store_txn_commit(struct store *s, struct str *err);
 void store_txn_abort(struct store *s);
+/* store_txn_end - commit when rc is STORE_OK, else abort: the result
+ * (rc, or the commit's failure). */
+int store_txn_end(struct store *s, int rc, struct str *err);
 
 /* ---- mailboxes ---- */
 

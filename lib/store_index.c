@@ -610,6 +610,15 @@ store_txn_commit(struct store *s, struct str *err)
 	return rc;
 }
 
+int
+store_txn_end(struct store *s, int rc, struct str *err)
+{
+	if (rc == STORE_OK)
+		return store_txn_commit(s, err);
+	store_txn_abort(s);
+	return rc;
+}
+
 void
 store_txn_abort(struct store *s)
 {
