@@ -136,11 +136,6 @@ days_from_civil(long y, unsigned m, unsigned d)
 	return era * 146097 + doe - 719468;
 }
 
-static const char months[12][4] = {
-	"jan", "feb", "mar", "apr", "may", "jun",
-	"jul", "aug", "sep", "oct", "nov", "dec",
-};
-
 static char
 lower(char ch)
 {
@@ -161,13 +156,9 @@ parse_date(const char *s, size_t n, long *day)
 		d = d * 10 + (unsigned)(s[i++] - '0');
 	if (i == 0 || i + 9 != n || s[i] != '-' || s[i + 4] != '-')
 		return -1;
-	for (m = 0; m < 12; m++)
-		if (lower(s[i + 1]) == months[m][0] &&
-		    lower(s[i + 2]) == months[m][1] &&
-		    lower(s[i + 3]) == months[m][2])
-			break;
-	if (m == 12)
+	if (mime_month(s + i + 1) < 0)
 		return -1;
+	m = (unsigned)mime_month(s + i + 1);
 	for (i += 5; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;

@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "cfg.h"
 #include "imapd.h"
+#include "mime.h"
 
 struct amsg {
 	unsigned flags;		/* STORE_F_* */
@@ -47,7 +48,6 @@ digits(const char *s, size_t n, int *v)
 static int
 parse_date(const char *s, size_t n, time_t *t)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
 	int day, mon, year, hh, mm, ss, zh, zm, off;
@@ -60,10 +60,7 @@ parse_date(const char *s, size_t n, time_t *t)
 		return -1;
 	if (s[0] == ' ' ? digits(s + 1, 1, &day) : digits(s, 2, &day))
 		return -1;
-	for (mon = 0; mon < 12; mon++)
-		if (strncasecmp(s + 3, months + 3 * mon, 3) == 0)
-			break;
-	if (mon == 12 || digits(s + 7, 4, &year) || digits(s + 12, 2, &hh) ||
+	if ((mon = mime_month(s + 3)) < 0 || digits(s + 7, 4, &year) || digits(s + 12, 2, &hh) ||
 	    digits(s + 15, 2, &mm) || digits(s + 18, 2, &ss) ||
 	    digits(s + 22, 2, &zh) || digits(s + 24, 2, &zm))
 		return -1;

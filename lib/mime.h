@@ -96,6 +96,9 @@ int mime_date(const struct mime *m, time_t *t);
 /* mime_decode_words - RFC 2047 encoded words in in[0..n) to UTF-8 into
  * out (appended); text that is not an encoded word is copied. */
 void mime_decode_words(const char *in, size_t n, struct str *out);
+/* mime_month - the month named by the three letters at s ("Jan" ..
+ * "Dec", any case): 0 .. 11, or -1. */
+int mime_month(const char *s);
 /* mime_parse_date - an RFC 5322 date-time: 0 and *t, or -1. */
 int mime_parse_date(const char *s, size_t n, time_t *t);
 /* mime_quote - append s[0..n) as an IMAP string: "quoted" (with \" and

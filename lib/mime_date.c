@@ -83,10 +83,8 @@ mime_parse_date(const char *s, size_t n, time_t *t)
 	if (i < n && s[i] == '-')	/* "1-Jan-2001" seen in the wild */
 		i++;
 	e = alpha_end(s, n, i);
-	if (e - i >= 3)
-		for (k = 0; k < 12; k++)
-			if (strncasecmp(s + i, months[k], 3) == 0)
-				mon = (long)k + 1;
+	if (e - i >= 3 && mime_month(s + i) >= 0)
+		mon = (long)mime_month(s + i) + 1;
 	if (mon < 0)
 		return -1;
 	i = mime_cfws(s, n, e);
@@ -137,4 +135,15 @@ mime_parse_date(const char *s, size_t n, time_t *t)
 	*t = (time_t)(days_from_civil(year, mon, day) * 86400LL +
 	    hh * 3600 + mm * 60 + ss - zone);
 	return 0;
+}
+
+int
+mime_month(const char *s)
+{
+	int k;
+
+	for (k = 0; k < 12; k++)
+		if (strncasecmp(s, months[k], 3) == 0)
+			return k;
+	return -1;
 }
