@@ -39,7 +39,7 @@ BINDIR   := $(O)/bin
 endif
 
 CC      ?= cc
-PKGS    := lmdb
+PKGS    := lmdb openssl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Ilib -DLIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -47,10 +47,12 @@ CPPFLAGS += -D_GNU_SOURCE -Ilib -DLIBEXECDIR='"$(LIBEXECDIR)"' \
 CFLAGS  ?=
 ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb) -lcrypt
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto) -lcrypt
+# libsasl2 only where it is used: authd holds the server side.
+LDLIBS_authd := $(shell pkg-config --libs libsasl2 2>/dev/null || echo -lsasl2)
 
 # Programs: folder -> binary name.
-DAEMONS := smtpd cleanup qmgr lmtpd pipe imapd popd
+DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 
@@ -79,7 +81,7 @@ endif
 .DEFAULT_GOAL := all
 
 all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload \
-     $(OUT)/bench/imapload
+     $(OUT)/bench/imapload $(OUT)/bench/popload
 
 $(OUT)/%.o: %.c $(OUT)/flags
 	@mkdir -p $(@D)
@@ -92,7 +94,7 @@ $(LIBROOST): $(LIB_OBJ)
 define prog_rule
 $(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) $(LIBROOST)
 	@mkdir -p $$(@D)
-	$$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $(LDLIBS_$1)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$p)))
 
@@ -121,8 +123,8 @@ $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 	ln -sf sendmail $@
 
 # Benchmarks' own programs (not installed).
-$(OUT)/bench/smtpload $(OUT)/bench/imapload: $(OUT)/bench/%: \
-    $(OUT)/bench/%.o $(OUT)/bench/loadlib.o $(LIBROOST)
+$(OUT)/bench/smtpload $(OUT)/bench/imapload $(OUT)/bench/popload: \
+    $(OUT)/bench/%: $(OUT)/bench/%.o $(OUT)/bench/loadlib.o $(LIBROOST)
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -133,9 +135,12 @@ asan:
 
 # Debian packages: what the build needs, then what the tests drive.
 DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
-             liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl
-DEB_TEST  := python3 python3-pytest perl swaks curl procps lmdb-utils \
-             postfix isync mutt offlineimap3 bsdutils
+             liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl \
+             libsasl2-modules
+DEB_TEST  := python3 python3-pytest perl swaks libnet-ssleay-perl curl \
+             procps lmdb-utils \
+             postfix isync mutt offlineimap3 bsdutils gsasl \
+             fetchmail getmail6 msmtp
 # install_missing - apt-get install those of $(1) that are not installed.
 # Postfix (a peer the tests deliver through) is preseeded to configure
 # nothing, so it neither takes over port 25 nor asks questions.

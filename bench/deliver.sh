@@ -28,7 +28,6 @@ N=${1:-5000} C=${2:-20} S=${3:-4096} U=${4:-50}
 W=${BENCH_DIR:-/tmp/roost-bench-deliver}
 PF_PORT=${PF_PORT:-12625} ROOST_BASE=${ROOST_BASE:-31000}
 WARM=${WARM:-200} LIMIT=${LIMIT:-900} ONLY=${ONLY:-} ROUNDS=${ROUNDS:-3}
-MAILUSER=roost-bench-mail
 
 bench_need_root
 bench_install postfix dovecot-core dovecot-lmtpd
@@ -36,8 +35,7 @@ bench_build
 
 stop_all() {
 	bench_postfix_stop "$W/pf"
-	[ ! -f "$W/dc/dovecot.conf" ] ||
-	    dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	bench_dovecot_stop "$W/dc"
 	"$BIN"/roostctl -d "$W/roost" stop >/dev/null 2>&1 || true
 }
 # A previous run's instances must be gone before their files are.
@@ -71,12 +69,6 @@ wait_count() {
 	done
 }
 
-# field NAME LINE - the value after NAME in an smtpload result line.
-field() {
-	echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k)
-	    print $(i + 1) + 0 }'
-}
-
 # measure NAME PORT COUNTER - warm up, then load and wait for delivery;
 # sets RESULT to "accepted_rate e2e_rate seconds" and prints a line.
 measure() {
@@ -84,7 +76,7 @@ measure() {
 	    -t 'user%d@bench.test' -r "$U" "127.0.0.1:$2"; }
 	base=$($3)
 	w=$(load "$WARM" "$2") || true
-	w=$(field accepted "$w")
+	w=$(bench_field accepted "$w")
 	wait_count "$3" $((base + ${w:-0})) || return 1
 	base=$($3)
 	# Let the warm-up's (and the other system's) dirty pages reach the
@@ -93,13 +85,13 @@ measure() {
 	sleep 3
 	t0=$(bench_now)
 	out=$(load "$N" "$2") || true
-	acc=$(field accepted "$out")
+	acc=$(bench_field accepted "$out")
 	acc=${acc:-0}
 	wait_count "$3" $((base + acc)) || return 1
 	t1=$(bench_now)
-	RESULT=$(awk -v a="$acc" -v t0="$t0" -v t1="$t1" -v r="$(field rate \
-	    "$out")" 'BEGIN { printf "%.1f %.1f %.3f", r, a / (t1 - t0),
-	    t1 - t0 }')
+	RESULT=$(awk -v a="$acc" -v t0="$t0" -v t1="$t1" \
+	    -v r="$(bench_field rate "$out")" 'BEGIN { printf "%.1f %.1f %.3f",
+	    r, a / (t1 - t0), t1 - t0 }')
 	# shellcheck disable=SC2086 # split RESULT into its three figures
 	set -- "$1" $RESULT "$acc"
 	echo "$1: $5 of $N accepted at $2 msg/s; all delivered after" \
@@ -110,44 +102,15 @@ measure() {
 # alternate the two systems over ROUNDS rounds, reporting the median.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$ONLY" != roost ]; then
-	id "$MAILUSER" >/dev/null 2>&1 || useradd --system --user-group \
-	    --no-create-home --home-dir /nonexistent \
-	    --shell /usr/sbin/nologin "$MAILUSER"
-	uid=$(id -u "$MAILUSER") gid=$(id -g "$MAILUSER")
-	mkdir -p "$W/dc/mail"
-	chown "$MAILUSER:$MAILUSER" "$W/dc/mail"
-	i=1
-	while [ "$i" -le "$U" ]; do
-		echo "user$i@bench.test::$uid:$gid::$W/dc/mail/user$i::"
-		i=$((i + 1))
-	done >"$W/dc/users"
-	cat >"$W/dc/dovecot.conf" <<CF
-# A private Dovecot: LMTP only, on a socket under base_dir.
-base_dir = $W/dc/run
-state_dir = $W/dc/state
-log_path = $W/dc/dovecot.log
-protocols = lmtp
-ssl = no
-first_valid_uid = $uid
-mail_location = maildir:$W/dc/mail/%n
-mail_fsync = always
+	bench_dovecot_setup "$W/dc" lmtp "$U" 'user%d@bench.test' <<CF
 lmtp_save_to_detail_mailbox = no
-passdb {
-  driver = passwd-file
-  args = $W/dc/users
-}
-userdb {
-  driver = passwd-file
-  args = $W/dc/users
-}
 service lmtp {
   unix_listener lmtp {
     mode = 0666
   }
 }
 CF
-	mkdir -p "$W/dc/state"
-	dovecot -c "$W/dc/dovecot.conf"
+	bench_dovecot_start "$W/dc"
 	bench_postfix_setup "$W/pf" "$PF_PORT" <<CF
 smtpd_recipient_restrictions = permit_mynetworks, reject
 virtual_mailbox_domains = bench.test
@@ -156,7 +119,7 @@ CF
 	bench_postfix_start "$W/pf"
 	sleep 1
 	pf_name="postfix $(postconf -d mail_version | cut -d' ' -f3) + dovecot"
-	pf_name="$pf_name $(dovecot --version | cut -d' ' -f1)"
+	pf_name="$pf_name $(bench_dovecot_name | cut -d' ' -f2)"
 fi
 if [ "$ONLY" != postfix ]; then
 	R="$BIN/roostctl -d $W/roost"
@@ -172,10 +135,10 @@ fi
 
 # rate_of - the end-to-end rate from measure's RESULT.
 rate_of() { r=${RESULT#* }; echo "${r% *}"; }
-pf_rates= ro_rates= ratios=
+pf_rates='' ro_rates='' ratios=''
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
-	pf_rate= ro_rate=
+	pf_rate='' ro_rate=''
 	if [ "$ONLY" != roost ]; then
 		measure "$pf_name" "$PF_PORT" count_dovecot
 		pf_rate=$(rate_of)
@@ -196,7 +159,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 done
 if [ "$ONLY" != roost ]; then
 	bench_postfix_stop "$W/pf"
-	dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	bench_dovecot_stop "$W/dc"
 fi
 if [ "$ONLY" != postfix ]; then
 	# The files are linked before the index commits: check the index.
@@ -217,11 +180,12 @@ if [ "$ONLY" != postfix ]; then
 fi
 
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-median() { echo "$@" | tr ' ' '\n' | grep . | sort -n |
-    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+# shellcheck disable=SC2086 # the lists are split on purpose
 [ -z "$pf_rates" ] || echo "postfix+dovecot end-to-end msg/s:$pf_rates" \
-    "(median $(median $pf_rates))"
+    "(median $(bench_median $pf_rates))"
+# shellcheck disable=SC2086
 [ -z "$ro_rates" ] || echo "roost end-to-end msg/s:$ro_rates" \
-    "(median $(median $ro_rates))"
+    "(median $(bench_median $ro_rates))"
+# shellcheck disable=SC2086
 [ -z "$ratios" ] || echo "ratio roost/(postfix+dovecot), end-to-end:" \
-    "median $(median $ratios) of$ratios"
+    "median $(bench_median $ratios) of$ratios"

@@ -27,7 +27,6 @@ DC_PORT=${DC_PORT:-12143} ROOST_BASE=${ROOST_BASE:-32000}
 IDLE_IN_LOAD=${IDLE_IN_LOAD:-4} ROUNDS=${ROUNDS:-3} IDLERS=${IDLERS:-200}
 WARM=${WARM:-5} ONLY=${ONLY:-}
 PW=bench-password
-MAILUSER=roost-bench-mail
 
 bench_need_root
 bench_install dovecot-core dovecot-imapd
@@ -46,8 +45,7 @@ fi
 R="$BIN/roostctl -d $W/roost"
 stop_all() {
 	[ -z "${IDLE_PID:-}" ] || kill "$IDLE_PID" 2>/dev/null || true
-	[ ! -f "$W/dc/dovecot.conf" ] ||
-	    dovecot -c "$W/dc/dovecot.conf" stop >/dev/null 2>&1 || true
+	bench_dovecot_stop "$W/dc"
 	$R stop >/dev/null 2>&1 || true
 }
 stop_all
@@ -67,31 +65,11 @@ fill() { # PORT
 
 # -- Dovecot ---------------------------------------------------------------
 if [ "$ONLY" != roost ]; then
-	id "$MAILUSER" >/dev/null 2>&1 || useradd --system --user-group \
-	    --no-create-home --home-dir /nonexistent \
-	    --shell /usr/sbin/nologin "$MAILUSER"
-	uid=$(id -u "$MAILUSER") gid=$(id -g "$MAILUSER")
-	mkdir -p "$W/dc/mail" "$W/dc/state"
-	chown "$MAILUSER:$MAILUSER" "$W/dc/mail"
-	i=1
-	while [ "$i" -le "$U" ]; do
-		echo "user$i:{PLAIN}$PW:$uid:$gid::$W/dc/mail/user$i::"
-		i=$((i + 1))
-	done >"$W/dc/users"
-	cat >"$W/dc/dovecot.conf" <<CF
-# A private Dovecot: IMAP only, plaintext on loopback.
-base_dir = $W/dc/run
-state_dir = $W/dc/state
-log_path = $W/dc/dovecot.log
+	bench_dovecot_setup "$W/dc" imap "$U" 'user%d' "$PW" <<CF
 instance_name = roost-bench-imap
-protocols = imap
 listen = 127.0.0.1
-ssl = no
 disable_plaintext_auth = no
 auth_failure_delay = 0
-first_valid_uid = $uid
-mail_location = maildir:$W/dc/mail/%n
-mail_fsync = always
 protocol imap {
   mail_max_userip_connections = 10000
 }
@@ -108,18 +86,10 @@ service imap {
   process_limit = 2000
 }
 default_client_limit = 4000
-passdb {
-  driver = passwd-file
-  args = $W/dc/users
-}
-userdb {
-  driver = passwd-file
-  args = $W/dc/users
-}
 CF
-	dovecot -c "$W/dc/dovecot.conf"
+	bench_dovecot_start "$W/dc"
 	sleep 1
-	dc_name="dovecot $(dovecot --version | cut -d' ' -f1)"
+	dc_name=$(bench_dovecot_name)
 	echo "$dc_name: $(fill "$DC_PORT")"
 fi
 
@@ -144,11 +114,6 @@ CF
 fi
 
 # -- load rounds -------------------------------------------------------------
-field() { echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++)
-    if ($i == k) print $(i + 1) + 0 }'; }
-median() { echo "$@" | tr ' ' '\n' | grep . | sort -n |
-    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
-
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$ONLY" = roost ] || load "$DC_PORT" "$WARM" >/dev/null || true
 [ "$ONLY" = dovecot ] || load "$RO_PORT" "$WARM" >/dev/null || true
@@ -161,7 +126,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 		sleep 2
 		out=$(load "$DC_PORT" "$T") || echo "dovecot: failures" >&2
 		echo "round $round $dc_name: $out"
-		dc=$(field rate "$out")
+		dc=$(bench_field rate "$out")
 		dc_rates="$dc_rates $dc"
 	fi
 	if [ "$ONLY" != dovecot ]; then
@@ -169,7 +134,7 @@ while [ "$round" -le "$ROUNDS" ]; do
 		sleep 2
 		out=$(load "$RO_PORT" "$T") || echo "roost: failures" >&2
 		echo "round $round roost: $out"
-		ro=$(field rate "$out")
+		ro=$(bench_field rate "$out")
 		ro_rates="$ro_rates $ro"
 	fi
 	if [ -n "$dc" ] && [ -n "$ro" ]; then
@@ -246,10 +211,10 @@ roost_pids() {
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086 # the lists are split on purpose
 [ -z "$dc_rates" ] || echo "dovecot ops/s:$dc_rates (median" \
-    "$(median $dc_rates))"
+    "$(bench_median $dc_rates))"
 # shellcheck disable=SC2086
 [ -z "$ro_rates" ] || echo "roost ops/s:$ro_rates (median" \
-    "$(median $ro_rates))"
+    "$(bench_median $ro_rates))"
 # shellcheck disable=SC2086
 [ -z "$ratios" ] || echo "ratio roost/dovecot, ops/s: median" \
-    "$(median $ratios) of$ratios"
+    "$(bench_median $ratios) of$ratios"

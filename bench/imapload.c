@@ -54,7 +54,6 @@
 #include "str.h"
 
 #define LINE_MAX_IMAP (1 << 20)
-#define HBUCKETS 256 /* latency histogram: 8 buckets per octave */
 
 enum op {
 	OP_SELECT,
@@ -82,7 +81,7 @@ struct result {
 	unsigned long ops[NOPS];
 	unsigned long failed;
 	unsigned long notified; /* idlers: EXISTS received */
-	unsigned long hist[NOPS][HBUCKETS];
+	unsigned long hist[NOPS][LOAD_HBUCKETS];
 };
 
 struct opts {
@@ -102,15 +101,6 @@ struct conn {
 	unsigned long notified;
 };
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* xorshift64*: deterministic per session. */
 static uint64_t
 rnd(uint64_t *s)
@@ -119,51 +109,6 @@ rnd(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 2685821657736338717ULL;
-}
-
-static int
-bucket(int64_t us)
-{
-	int b = 0;
-	double v = us < 1 ? 1 : (double)us;
-
-	/* 8 buckets per power of two */
-	while (v >= 2.0) {
-		v /= 2.0;
-		b += 8;
-	}
-	b += (int)((v - 1.0) * 8);
-	return b < HBUCKETS ? b : HBUCKETS - 1;
-}
-
-static double
-bucket_ms(int b)
-{
-	double v = 1.0;
-	int i;
-
-	for (i = 0; i < b / 8; i++)
-		v *= 2.0;
-	return v * (1.0 + (b % 8 + 0.5) / 8.0) / 1000.0;
-}
-
-/* percentile - the latency (ms) below which pct% of h's counts lie. */
-static double
-percentile(const unsigned long *h, int pct)
-{
-	unsigned long n = 0, below = 0;
-	int b;
-
-	for (b = 0; b < HBUCKETS; b++)
-		n += h[b];
-	if (n == 0)
-		return 0;
-	for (b = 0; b < HBUCKETS; b++) {
-		below += h[b];
-		if (below * 100 >= n * (unsigned long)pct)
-			break;
-	}
-	return bucket_ms(b < HBUCKETS ? b : HBUCKETS - 1);
 }
 
 /* literal_size - whether line (CRLF-terminated) ends with {n}: n. */
@@ -414,7 +359,7 @@ record(struct result *r, enum op op, int rc, int64_t t0)
 		return;
 	}
 	r->ops[op]++;
-	r->hist[op][bucket(now_us() - t0)]++;
+	r->hist[op][load_bucket(load_now_us() - t0)]++;
 }
 
 static void
@@ -436,7 +381,7 @@ idler(const struct opts *o, long i, int64_t end, struct result *r)
 		return;
 	}
 	k.notified = 0;
-	while ((now = now_us()) < end) {
+	while ((now = load_now_us()) < end) {
 		int w = buf_wait_input(&k.b, (int)((end - now) / 1000) + 1);
 
 		if (w < 0)
@@ -469,8 +414,8 @@ worker(const struct opts *o, long i, int64_t end, struct result *r)
 		conn_close(&k);
 		return;
 	}
-	while (now_us() < end) {
-		int64_t t0 = now_us();
+	while (load_now_us() < end) {
+		int64_t t0 = load_now_us();
 		int rc = command(&k, "SELECT INBOX"), j;
 
 		if (rc < 0)
@@ -484,7 +429,7 @@ worker(const struct opts *o, long i, int64_t end, struct result *r)
 			enum op op;
 
 			str_clear(&k.cmd);
-			t0 = now_us();
+			t0 = load_now_us();
 			if (pick < 3) {
 				op = OP_HEADER;
 				str_catf(
@@ -541,7 +486,7 @@ idle_many(const struct opts *o)
 	struct conn *ks = calloc((size_t)o->idle, sizeof *ks);
 	long i, up = 0;
 	struct pollfd p;
-	int64_t end = now_us() + (int64_t)o->wait * 1000000;
+	int64_t end = load_now_us() + (int64_t)o->wait * 1000000;
 
 	if (ks == NULL)
 		return 111;
@@ -567,7 +512,7 @@ idle_many(const struct opts *o)
 	fflush(stdout);
 	p.fd = 0;
 	p.events = POLLIN;
-	while (now_us() < end) {
+	while (load_now_us() < end) {
 		char c[256];
 		int w = poll(&p, 1, 1000);
 
@@ -586,7 +531,7 @@ main(int argc, char **argv)
 	struct opts o = {
 	    8, 0, 30, 0, 0, 4096, 0, 3600, 1, "user", "secret", NULL, NULL};
 	struct result *res, sum;
-	unsigned long total = 0, all[HBUCKETS] = {0};
+	unsigned long total = 0, all[LOAD_HBUCKETS] = {0};
 	int64_t t0, end, secs;
 	long i;
 	int c, b, rc = 0;
@@ -664,7 +609,7 @@ main(int argc, char **argv)
 	if (res == MAP_FAILED)
 		return 111;
 	memset(res, 0, (size_t)o.c * sizeof *res);
-	t0 = now_us();
+	t0 = load_now_us();
 	end = t0 + (int64_t)o.secs * 1000000;
 	for (i = 0; i < o.c; i++) {
 		if (fork() == 0) {
@@ -677,13 +622,13 @@ main(int argc, char **argv)
 	}
 	while (wait(NULL) > 0)
 		;
-	secs = now_us() - t0;
+	secs = load_now_us() - t0;
 	memset(&sum, 0, sizeof sum);
 	for (i = 0; i < o.c; i++) {
 		for (c = 0; c < NOPS; c++)
 			sum.ops[c] += res[i].ops[c];
 		for (c = 0; c < NOPS; c++)
-			for (b = 0; b < HBUCKETS; b++)
+			for (b = 0; b < LOAD_HBUCKETS; b++)
 				sum.hist[c][b] += res[i].hist[c][b];
 		sum.failed += res[i].failed;
 		sum.notified += res[i].notified;
@@ -695,14 +640,15 @@ main(int argc, char **argv)
 	for (c = 0; c < NOPS; c++)
 		printf(" %s %lu", op_names[c], sum.ops[c]);
 	printf(" failed %lu notified %lu", sum.failed, sum.notified);
-	for (b = 0; b < HBUCKETS; b++)
+	for (b = 0; b < LOAD_HBUCKETS; b++)
 		for (c = 0; c < NOPS; c++)
 			all[b] += sum.hist[c][b];
-	printf(" p50 %.2fms p99 %.2fms\nlatency", percentile(all, 50),
-	    percentile(all, 99));
+	printf(" p50 %.2fms p99 %.2fms\nlatency", load_percentile(all, 50),
+	    load_percentile(all, 99));
 	for (c = 0; c < NOPS; c++)
 		printf(" %s p50 %.2fms p99 %.2fms", op_names[c],
-		    percentile(sum.hist[c], 50), percentile(sum.hist[c], 99));
+		    load_percentile(sum.hist[c], 50),
+		    load_percentile(sum.hist[c], 99));
 	printf("\n");
 	munmap(res, (size_t)o.c * sizeof *res);
 	return sum.failed == 0 && total > 0 ? 0 : 1;

@@ -84,11 +84,95 @@ CF
 bench_postfix_start() { postfix -c "$1/etc" start >/dev/null 2>&1; }
 bench_postfix_stop() { postfix -c "$1/etc" stop >/dev/null 2>&1 || true; }
 
+# bench_dovecot_setup DIR PROTOCOLS USERS PATTERN [PASSWORD] - a private
+# Dovecot instance in DIR (dovecot.conf, its own base_dir and state_dir,
+# the log in DIR/dovecot.log) serving PROTOCOLS ("imap pop3", "lmtp"),
+# no TLS, maildir under DIR/mail/%n with mail_fsync = always, owned by
+# the system user roost-bench-mail (created when missing).  Its users
+# come from the passwd-file DIR/users: PATTERN with its %d replaced by
+# 1..USERS ("user%d@bench.test"), with the plaintext PASSWORD when one is
+# given: hashed as roost hashes its users' passwords (yescrypt through
+# crypt(3), Dovecot's CRYPT scheme), or in plaintext when DC_SCHEME is
+# PLAIN.  The protocol-specific lines (listeners, limits) come on
+# standard input and go to the end of dovecot.conf.
+bench_dovecot_setup() {
+	_dc=$1
+	_mu=roost-bench-mail
+	id "$_mu" >/dev/null 2>&1 || useradd --system --user-group \
+	    --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$_mu"
+	_uid=$(id -u "$_mu") _gid=$(id -g "$_mu")
+	mkdir -p "$_dc/mail" "$_dc/state"
+	chown "$_mu:$_mu" "$_dc/mail"
+	_pw=
+	_i=1
+	while [ "$_i" -le "$3" ]; do
+		# shellcheck disable=SC2059 # the pattern is the format
+		_u=$(printf "$4" "$_i")
+		if [ "${DC_SCHEME:-CRYPT}" = PLAIN ]; then
+			_pw=${5:+"{PLAIN}$5"}
+		elif [ -n "${5:-}" ]; then
+			_pw="{CRYPT}$(bench_crypt "$5")"
+		fi
+		echo "$_u:$_pw:$_uid:$_gid::$_dc/mail/${_u%%@*}::"
+		_i=$((_i + 1))
+	done >"$_dc/users"
+	cat >"$_dc/dovecot.conf" <<CF
+# A private Dovecot for bench/: $2.
+base_dir = $_dc/run
+state_dir = $_dc/state
+log_path = $_dc/dovecot.log
+protocols = $2
+ssl = no
+first_valid_uid = $_uid
+mail_location = maildir:$_dc/mail/%n
+mail_fsync = always
+passdb {
+  driver = passwd-file
+  args = $_dc/users
+}
+userdb {
+  driver = passwd-file
+  args = $_dc/users
+}
+CF
+	cat >>"$_dc/dovecot.conf"
+}
+
+# bench_crypt PASSWORD - its yescrypt hash, with a fresh salt and
+# libxcrypt's default cost, the way roostctl user add stores it.
+bench_crypt() {
+	perl -e '@c = (".", "/", 0 .. 9, "A" .. "Z", "a" .. "z");
+	    $s = join "", map { $c[rand 64] } 1 .. 16;
+	    $h = crypt($ARGV[0], "\$y\$j9T\$$s\$");
+	    defined $h && $h =~ /^\$y\$/ or die "no yescrypt in crypt(3)\n";
+	    print $h' "$1"
+}
+
+bench_dovecot_start() { dovecot -c "$1/dovecot.conf"; }
+bench_dovecot_stop() {
+	[ ! -f "$1/dovecot.conf" ] ||
+	    dovecot -c "$1/dovecot.conf" stop >/dev/null 2>&1 || true
+}
+# bench_dovecot_name - "dovecot VERSION".
+bench_dovecot_name() { echo "dovecot $(dovecot --version | cut -d' ' -f1)"; }
+
 # bench_now - seconds since the epoch, with nanoseconds.
 bench_now() { date +%s.%N; }
 
-# bench_rate - the "rate" figure of an smtpload result line.
-bench_rate() {
-	echo "$1" | awk '{ for (i = 1; i < NF; i++) if ($i == "rate")
+# bench_field NAME LINE - the number after NAME in a load generator's
+# result line ("rate 123.4/s" -> 123.4).
+bench_field() {
+	echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k)
 	    print $(i + 1) + 0 }'
+}
+
+# bench_rate - the "rate" figure of an smtpload result line.
+bench_rate() { bench_field rate "$1"; }
+
+# bench_median NUMBER... - their median (the lower middle one of an even
+# count).
+bench_median() {
+	echo "$@" | tr ' ' '\n' | grep . | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }

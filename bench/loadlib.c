@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loadlib.h"
@@ -40,4 +41,57 @@ load_dial(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	return fd;
+}
+
+int64_t
+load_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+load_bucket(int64_t us)
+{
+	int b = 0;
+	double v = us < 1 ? 1 : (double)us;
+
+	while (v >= 2.0) {
+		v /= 2.0;
+		b += 8;
+	}
+	b += (int)((v - 1.0) * 8);
+	return b < LOAD_HBUCKETS ? b : LOAD_HBUCKETS - 1;
+}
+
+/* bucket_ms - the middle of bucket b, in milliseconds. */
+static double
+bucket_ms(int b)
+{
+	double v = 1.0;
+	int i;
+
+	for (i = 0; i < b / 8; i++)
+		v *= 2.0;
+	return v * (1.0 + (b % 8 + 0.5) / 8.0) / 1000.0;
+}
+
+double
+load_percentile(const unsigned long *h, int pct)
+{
+	unsigned long n = 0, below = 0;
+	int b;
+
+	for (b = 0; b < LOAD_HBUCKETS; b++)
+		n += h[b];
+	if (n == 0)
+		return 0;
+	for (b = 0; b < LOAD_HBUCKETS; b++) {
+		below += h[b];
+		if (below * 100 >= n * (unsigned long)pct)
+			break;
+	}
+	return bucket_ms(b < LOAD_HBUCKETS ? b : LOAD_HBUCKETS - 1);
 }

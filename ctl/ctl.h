@@ -35,6 +35,11 @@ int ctl_layout_embedded(struct ctl *c);
 void ctl_load(struct ctl *c, bool strict);
 /* ctl_prepare - create the directories and (as root) the users. */
 int ctl_prepare(struct ctl *c);
+/* ctl_tls_prepare - embedded layout: make the self-signed certificate
+ * of tls_cert_file/tls_key_file unless it exists.  Either layout: the
+ * SHA-256 fingerprint of tls_cert_file into fp (left empty when there
+ * is no certificate).  0, or -1 after a message. */
+int ctl_tls_prepare(struct ctl *c, struct str *fp);
 /* ctl_abspath - key's path made absolute against base_dir. */
 void ctl_abspath(const char *key, struct str *out);
 /* ctl_listen_summary - the ports as "smtp 127.0.0.1:10025" lines. */

@@ -15,6 +15,8 @@
 #include "ctl.h"
 #include "listen.h"
 #include "priv.h"
+#include "tls.h"
+#include "daemon.h"
 
 /* The TCP endpoints, with their embedded ports (shifted by --port-base). */
 static const struct {
@@ -34,9 +36,12 @@ static const struct {
 
 static const char *const user_keys[] = {
 	"smtpd_user", "cleanup_user", "qmgr_user", "lmtpd_user",
-	"imapd_user", "popd_user", "log_user",
+	"authd_user", "imapd_user", "popd_user", "log_user",
 };
 #define NUSERS (sizeof user_keys / sizeof user_keys[0])
+
+/* Where the embedded layout keeps its certificate, under base_dir. */
+#define EMBEDDED_TLS_DIR "etc/tls"
 
 /* The account the embedded daemons run as when roostctl runs as root. */
 #define EMBEDDED_ROOT_USER "roost"
@@ -137,6 +142,12 @@ ctl_layout_embedded(struct ctl *c)
 	str_cats(&conf, "\n");
 	for (i = 0; i < NUSERS; i++)
 		str_catf(&conf, "%s = %s\n", user_keys[i], user);
+	/* Without certificates a newcomer has no TLS client at hand:
+	 * passwords in the clear are accepted from loopback. */
+	str_cats(&conf, "\nauth_plaintext = tls_or_loopback\n");
+	str_cats(&conf, "\n# A self-signed certificate, made on first start.\n"
+	    "tls_cert_file = " EMBEDDED_TLS_DIR "/cert.pem\n"
+	    "tls_key_file = " EMBEDDED_TLS_DIR "/key.pem\n");
 	str_copyf(&etc, "%s/etc", c->embed_dir);
 	if (mkdir_p(etc.s, 0755) < 0) {
 		rc = -1;
@@ -293,6 +304,52 @@ ctl_prepare(struct ctl *c)
 		rc = own(p.s, "log_user", 0750);
 	}
 	str_free(&p);
+	return rc;
+}
+
+int
+ctl_tls_prepare(struct ctl *c, struct str *fp)
+{
+	struct str cert = STR_INIT, key = STR_INIT, err = STR_INIT;
+	struct str dir = STR_INIT;
+	int rc = 0;
+
+	str_clear(fp);
+	if (*cfg_str("tls_cert_file") == '\0')
+		return 0;
+	ctl_abspath("tls_cert_file", &cert);
+	ctl_abspath("tls_key_file", &key);
+	if (*cfg_str("tls_key_file") == '\0')
+		str_copys(&key, cert.s);
+	/* Only the embedded layout makes one; an installed system's
+	 * certificate is the operator's. */
+	if (c->embed_dir && access(cert.s, F_OK) < 0 && errno == ENOENT) {
+		str_copyb(&dir, cert.s, (size_t)(strrchr(cert.s, '/') - cert.s));
+		/* The key is made by whoever runs roostctl (root, or the
+		 * user who owns the layout), mode 0600: the daemons run as
+		 * that account until they have read it. */
+		if (mkdir_p(dir.s, 0755) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (tls_cert_make(cert.s, key.s, daemon_hostname(), fp,
+		    &err) < 0) {
+			fprintf(stderr, "roostctl: cannot make a certificate: "
+			    "%s\n", err.s);
+			rc = -1;
+			goto out;
+		}
+		printf("roostctl: made a self-signed certificate %s\n",
+		    cert.s);
+	}
+	if (access(cert.s, F_OK) == 0 &&
+	    tls_cert_fingerprint(cert.s, fp, &err) < 0)
+		fprintf(stderr, "roostctl: warning: %s\n", err.s);
+out:
+	str_free(&cert);
+	str_free(&key);
+	str_free(&err);
+	str_free(&dir);
 	return rc;
 }
 

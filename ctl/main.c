@@ -92,7 +92,7 @@ endpoint(const char *key, struct str *out)
 }
 
 static void
-print_welcome(struct ctl *c, pid_t svscan)
+print_welcome(struct ctl *c, pid_t svscan, const struct str *fp)
 {
 	struct str ports = STR_INIT, smtp = STR_INIT, imap = STR_INIT;
 	struct str self = STR_INIT;
@@ -110,6 +110,15 @@ print_welcome(struct ctl *c, pid_t svscan)
 	endpoint("imapd_listen", &imap);
 	printf("roost is running (s6-svscan pid %ld)\n%s", (long)svscan,
 	    str_cstr(&ports));
+	if (fp->len > 0) {
+		struct str cert = STR_INIT;
+
+		ctl_abspath("tls_cert_file", &cert);
+		printf("TLS certificate: %s\n  SHA-256 fingerprint %s\n",
+		    cert.s, fp->s);
+		str_free(&cert);
+	} else
+		printf("TLS: off (no certificate)\n");
 	printf("logs:    %s/<service>/current\n"
 	    "status:  %s status\n"
 	    "stop:    %s stop\n", c->logdir.s, self.s, self.s);
@@ -132,6 +141,7 @@ print_welcome(struct ctl *c, pid_t svscan)
 static int
 cmd_start(struct ctl *c)
 {
+	static struct str fp;
 	pid_t pid;
 
 	int rc;
@@ -157,14 +167,15 @@ cmd_start(struct ctl *c)
 		    (long)pid);
 		return 0;
 	}
-	if (ctl_prepare(c) < 0 || ctl_tables_refresh(c) < 0 ||
-	    ctl_write_services(c) < 0 || ctl_svscan_start(c) < 0)
+	if (ctl_prepare(c) < 0 || ctl_tls_prepare(c, &fp) < 0 ||
+	    ctl_tables_refresh(c) < 0 || ctl_write_services(c) < 0 ||
+	    ctl_svscan_start(c) < 0)
 		return 111;
 	if (ctl_wait_ready(c) < 0) {
 		(void)ctl_stop(c);
 		return 111;
 	}
-	print_welcome(c, ctl_svscan_pid(c));
+	print_welcome(c, ctl_svscan_pid(c), &fp);
 	return 0;
 }
 

@@ -21,8 +21,10 @@
 #include "fd.h"
 #include "priv.h"
 
+/* authd comes before the daemons that use it; s6 starts them all at
+ * once, and roostctl start waits until every one is ready. */
 const char *const ctl_services[] = {
-	"cleanup", "qmgr", "lmtpd", "pipe", "smtpd", "imapd", "popd",
+	"cleanup", "qmgr", "lmtpd", "pipe", "authd", "smtpd", "imapd", "popd",
 };
 const size_t ctl_nservices = sizeof ctl_services / sizeof ctl_services[0];
 

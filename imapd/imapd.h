@@ -18,7 +18,6 @@
 #include "server.h"
 #include "session.h"
 #include "store.h"
-#include "users.h"
 
 #define IMAPD_ROLE_IMAP "imap"
 #define IMAPD_ROLE_IMAPS "imaps"
@@ -50,7 +49,8 @@ struct imapd {
 	struct imap_limits lim;
 	enum imapd_state state;
 	const char *store_dir;
-	struct users *users;
+	struct str mechs;	/* authd's mechanisms (imapd_auth.c) */
+	bool mechs_known, mechs_secured;
 	struct store *store;	/* after login */
 	struct str user;	/* the store user name, after login */
 	int notify_fd;		/* store_notify_open, during IDLE */
@@ -77,6 +77,15 @@ struct imapd {
 
 /* imapd_session - serve one IMAP connection to the end. */
 void imapd_session(int fd, const struct server_listener *l, void *ctx);
+/* imapd_caps - the capability list for the session's state. */
+void imapd_caps(struct imapd *st, struct str *out);
+
+/* imapd_auth.c: LOGIN and AUTHENTICATE through authd(8).
+ * imapd_auth_caps - " AUTH=..." for each mechanism authd offers this
+ * connection, and " LOGINDISABLED" where it refuses passwords. */
+void imapd_auth_caps(struct imapd *st, struct str *out);
+void imapd_cmd_login(struct imapd *st, const struct imap_cmd *c);
+void imapd_cmd_authenticate(struct imapd *st, const struct imap_cmd *c);
 
 /* ---- replies (imapd_session.c) ---- */
 /* imapd_ok/no/bad - the tagged completion for c: "tag OK text". */

@@ -1,7 +1,8 @@
 /*
  * imapd_session - one IMAP connection: the command loop, the state
  * machine of RFC 3501 3 / RFC 9051 3, login, and the commands valid in
- * any state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE).
+ * any state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE), and TLS: STARTTLS
+ * (RFC 2595, RFC 9051 6.2.1) and implicit TLS on port 993 (RFC 8314).
  *
  * Every command is read whole (imap_parse.c), dispatched by verb and
  * state, and answered; the tagged completion is held back in
@@ -16,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base64.h"
 #include "cfg.h"
 #include "imapd.h"
 #include "log.h"
 #include "mime.h"
 #include "slots.h"
+#include "tls.h"
 
 #define CAPS_ANY "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE LITERAL+"
 #define CAPS_AUTH " IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN LIST-EXTENDED" \
@@ -137,22 +138,14 @@ imapd_name_out(struct imapd *st, const char *name, struct str *out)
 
 /* ---- capabilities ---- */
 
-static bool
-plaintext_ok(const struct imapd *st)
-{
-	return !cfg_bool("disable_plaintext_auth") ||
-	    strcmp(st->ss.peer.s, "127.0.0.1") == 0 ||
-	    strcmp(st->ss.peer.s, "::1") == 0 ||
-	    strcmp(st->ss.peer.s, "unix") == 0;
-}
-
-static void
-caps(const struct imapd *st, struct str *out)
+void
+imapd_caps(struct imapd *st, struct str *out)
 {
 	str_cats(out, CAPS_ANY);
 	if (st->state == IMAPD_NOAUTH) {
-		str_cats(out, plaintext_ok(st) ? " AUTH=PLAIN" :
-		    " LOGINDISABLED");
+		if (!tls_active(&st->ss.b) && tls_available())
+			str_cats(out, " STARTTLS");
+		imapd_auth_caps(st, out);
 		return;
 	}
 	str_cats(out, CAPS_AUTH);
@@ -164,169 +157,39 @@ cmd_capability(struct imapd *st, const struct imap_cmd *c)
 {
 	struct str s = STR_INIT;
 
-	caps(st, &s);
+	imapd_caps(st, &s);
 	buf_printf(&st->ss.b, "* CAPABILITY %s\r\n", s.s);
 	str_free(&s);
 	imapd_ok(st, c, "CAPABILITY completed");
 }
 
-/* ---- login ---- */
-
-/* failed - a refused login: delayed, counted, logged without the
- * password. */
+/* cmd_starttls - RFC 9051 6.2.1: the tagged OK, then the handshake;
+ * the client asks for CAPABILITY again if it wants it. */
 static void
-failed(struct imapd *st, const struct imap_cmd *c, const char *user,
-    const char *mech)
+cmd_starttls(struct imapd *st, const struct imap_cmd *c)
 {
-	log_info("auth failed user=%s mech=%s from=%s", user, mech,
-	    st->ss.peer.s);
-	st->auth_failures++;
-	buf_flush(&st->ss.b);
-	if (cfg_int("auth_failure_delay") > 0)
-		sleep((unsigned)cfg_int("auth_failure_delay"));
-	imapd_no(st, c, "[AUTHENTICATIONFAILED] Authentication failed");
-}
+	struct str err = STR_INIT;
 
-/* login - check user/pass and enter the authenticated state. */
-static void
-login(struct imapd *st, const struct imap_cmd *c, const char *name,
-    const char *pass, const char *mech)
-{
-	struct str user = STR_INIT, err = STR_INIT, dir = STR_INIT;
-	int rc;
-
-	if (users_name_check(name, &user, &err) < 0 ||
-	    (rc = users_passwd_check(st->users, user.s, pass, &err)) == 0) {
-		failed(st, c, name, mech);
-		goto out;
+	if (c->nargs != 0) {
+		imapd_bad(st, c, "STARTTLS takes no arguments");
+		return;
 	}
-	if (rc < 0) {
-		log_error("passwd check %s: %s", user.s, str_cstr(&err));
-		imapd_no(st, c, "[UNAVAILABLE] Try again later");
-		goto out;
+	if (tls_active(&st->ss.b)) {
+		imapd_bad(st, c, "TLS is already active");
+		return;
 	}
-	str_copyf(&dir, "%s/imapd", cfg_str("run_dir"));
-	st->slot_user = slot_take(dir.s, user.s,
-	    (unsigned)cfg_int("imapd_user_sessions"), &err);
-	if (st->slot_user == -1) {
-		log_info("user=%s refused: too many sessions", user.s);
-		imapd_no(st, c, "[LIMIT] Too many sessions for this user");
-		goto out;
+	if (!tls_available()) {
+		imapd_no(st, c, "TLS is not available");
+		return;
 	}
-	if (st->slot_user == -2) {
-		log_warn("session limit: %s", err.s);
-		st->slot_user = -1;
-	}
-	rc = store_open(&st->store, st->store_dir, user.s, &err);
-	if (rc == STORE_NOUSER) {
-		rc = store_user_create(st->store_dir, user.s, 0, (uid_t)-1,
-		    (gid_t)-1, &err);
-		if (rc == STORE_OK)
-			rc = store_open(&st->store, st->store_dir, user.s,
-			    &err);
-	}
-	if (rc != STORE_OK) {
-		log_error("user=%s store: %s", user.s, str_cstr(&err));
-		store_close(&st->store);
-		if (st->slot_user >= 0)
-			close(st->slot_user);
-		st->slot_user = -1;
-		imapd_no(st, c, "[UNAVAILABLE] Mailbox store unavailable");
-		goto out;
-	}
-	str_copys(&st->user, user.s);
-	st->state = IMAPD_AUTH;
-	log_info("login user=%s mech=%s", user.s, mech);
-	str_clear(&dir);
-	caps(st, &dir);
-	imapd_ok(st, c, "[CAPABILITY %s] Logged in", dir.s);
-out:
-	str_free(&user);
+	/* Sent now, not held back in st->tagged: it must go out before
+	 * the handshake, and tls_start flushes it.  tls_start then drops
+	 * any command pipelined behind STARTTLS (CVE-2011-0411). */
+	buf_printf(&st->ss.b, "%s OK Begin TLS negotiation now\r\n", c->tag);
+	str_clear(&st->tagged);
+	if (tls_start(&st->ss.b, &err) < 0)
+		st->state = IMAPD_LOGOUT;	/* b is dead: just close */
 	str_free(&err);
-	str_free(&dir);
-}
-
-static void
-cmd_login(struct imapd *st, const struct imap_cmd *c)
-{
-	if (c->nargs != 2 || !imap_arg_astring(&c->args[0]) ||
-	    !imap_arg_astring(&c->args[1])) {
-		imapd_bad(st, c, "LOGIN needs a user name and a password");
-		return;
-	}
-	if (!plaintext_ok(st)) {
-		imapd_no(st, c, "[PRIVACYREQUIRED] Plaintext login refused "
-		    "on an unencrypted connection");
-		return;
-	}
-	login(st, c, c->args[0].s, c->args[1].s, "LOGIN");
-}
-
-/* cmd_authenticate - SASL PLAIN (RFC 4616), with the initial response
- * on the command line (SASL-IR, RFC 4959) or after a "+". */
-static void
-cmd_authenticate(struct imapd *st, const struct imap_cmd *c)
-{
-	struct str resp = STR_INIT, dec = STR_INIT;
-	const char *authz, *authc, *pass, *end;
-
-	if (c->nargs < 1 || c->nargs > 2 ||
-	    c->args[0].type != IMAP_ARG_ATOM) {
-		imapd_bad(st, c, "AUTHENTICATE needs a mechanism");
-		return;
-	}
-	if (!imap_arg_is(&c->args[0], "PLAIN")) {
-		imapd_no(st, c, "Unsupported authentication mechanism");
-		return;
-	}
-	if (!plaintext_ok(st)) {
-		imapd_no(st, c, "[PRIVACYREQUIRED] Plaintext authentication "
-		    "refused on an unencrypted connection");
-		return;
-	}
-	if (c->nargs == 2) {
-		str_copyb(&resp, c->args[1].s, c->args[1].len);
-	} else {
-		buf_puts(&st->ss.b, "+ \r\n");
-		if (buf_getline(&st->ss.b, &resp, 8192) != BUF_OK) {
-			imapd_bad(st, c, "Authentication exchange failed");
-			goto out;
-		}
-		str_chomp(&resp);
-	}
-	if (str_eqs(&resp, "*")) {
-		imapd_bad(st, c, "Authentication cancelled");
-		goto out;
-	}
-	if (str_eqs(&resp, "="))
-		str_clear(&resp);
-	if (base64_decode(resp.s ? resp.s : "", resp.len, &dec) < 0) {
-		imapd_bad(st, c, "Invalid base64 in the response");
-		goto out;
-	}
-	/* authzid NUL authcid NUL password */
-	authz = dec.s ? dec.s : "";
-	end = authz + dec.len;
-	authc = memchr(authz, '\0', dec.len);
-	pass = authc ? memchr(authc + 1, '\0', (size_t)(end - authc - 1))
-	    : NULL;
-	if (authc == NULL || pass == NULL ||
-	    memchr(pass + 1, '\0', (size_t)(end - pass - 1)) != NULL) {
-		imapd_bad(st, c, "Malformed PLAIN response");
-		goto out;
-	}
-	authc++;
-	pass++;
-	if (*authz != '\0' && strcasecmp(authz, authc) != 0) {
-		failed(st, c, authc, "PLAIN");
-		goto out;
-	}
-	login(st, c, authc, pass, "PLAIN");
-out:
-	str_free(&resp);
-	if (dec.s != NULL)
-		explicit_bzero(dec.s, dec.len);
-	str_free(&dec);
 }
 
 /* ---- any state ---- */
@@ -453,8 +316,9 @@ static const struct command commands[] = {
 	{ "NOOP", S_ANY, true, cmd_noop, NULL },
 	{ "LOGOUT", S_ANY, true, cmd_logout, NULL },
 	{ "ID", S_ANY, true, cmd_id, NULL },
-	{ "LOGIN", S_NOAUTH, true, cmd_login, NULL },
-	{ "AUTHENTICATE", S_NOAUTH, true, cmd_authenticate, NULL },
+	{ "STARTTLS", S_NOAUTH, true, cmd_starttls, NULL },
+	{ "LOGIN", S_NOAUTH, true, imapd_cmd_login, NULL },
+	{ "AUTHENTICATE", S_NOAUTH, true, imapd_cmd_authenticate, NULL },
 	{ "ENABLE", S_AUTH, true, cmd_enable, NULL },
 	{ "SELECT", S_LOGGED, true, imapd_cmd_select, NULL },
 	{ "EXAMINE", S_LOGGED, true, imapd_cmd_select, NULL },
@@ -558,7 +422,7 @@ finish(struct imapd *st)
 	if (st->notify_fd >= 0)
 		close(st->notify_fd);
 	store_close(&st->store);
-	users_close(&st->users);
+	str_free(&st->mechs);
 	imap_cmd_free(&st->cmd);
 	imap_seqset_free(&st->saved);
 	str_free(&st->user);
@@ -605,16 +469,20 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 	limits(&st.lim);
 	session_open(&st.ss, fd, l->role, cfg_int("imapd_timeout"));
 	if (strcmp(l->role, IMAPD_ROLE_IMAPS) == 0) {
-		log_warn("implicit TLS is not available; closing");
-		finish(&st);
-		return;
+		if (!tls_available())
+			log_warn("implicit TLS is not available; closing");
+		/* RFC 8314 3.3: the handshake first, then the greeting. */
+		if (!tls_available() || tls_start(&st.ss.b, &err) < 0) {
+			str_free(&err);
+			finish(&st);
+			return;
+		}
 	}
 	if (!admit(&st)) {
 		finish(&st);
 		return;
 	}
-	st.users = users_open(cfg_str("data_dir"));
-	caps(&st, &s);
+	imapd_caps(&st, &s);
 	buf_printf(&st.ss.b, "* OK [CAPABILITY %s] roost ready\r\n", s.s);
 	str_free(&s);
 	while (st.state != IMAPD_LOGOUT && !server_stopping) {
@@ -664,7 +532,7 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			break;
 		}
 	}
-	if (st.state != IMAPD_NOAUTH)
+	if (st.user.len > 0)
 		log_info("logout user=%s", st.user.s);
 	str_free(&err);
 	finish(&st);

@@ -150,6 +150,17 @@ await(struct buf *b)
 	return r > 0 ? BUF_OK : BUF_TIMEOUT;
 }
 
+enum buf_status
+buf_await(struct buf *b, short events)
+{
+	enum buf_status st;
+
+	b->want = events;
+	st = await(b);
+	b->want = POLLIN;
+	return st;
+}
+
 /*
  * xfer - one read or write through the ops, waiting as needed.  The plain
  * transport waits before each attempt because the fd may be blocking and

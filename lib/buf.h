@@ -98,6 +98,10 @@ size_t buf_pending(const struct buf *b);
 /* buf_discard_input - drop read-ahead input (STARTTLS: anything sent
  * before the handshake must never be taken as sent after it). */
 size_t buf_discard_input(struct buf *b);
+/* buf_await - wait for events (POLLIN/POLLOUT) on b->fd under b's
+ * timeout and session deadline, for a transport that drives the fd
+ * itself (the TLS handshake): BUF_OK, BUF_TIMEOUT or BUF_ERROR. */
+enum buf_status buf_await(struct buf *b, short events);
 /* buf_wait_input - wait up to ms for input without consuming it:
  * 1 input available (or EOF pending), 0 timeout, -1 error. */
 int buf_wait_input(struct buf *b, int ms);

@@ -4,11 +4,16 @@
  * the manual page and conf/roost.conf; test-cfg checks all three agree.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "cfg.h"
 #include "cidr.h"
 #include "listen.h"
+#include "tls.h"
 
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/roost"
+#endif
 #ifndef LIBEXECDIR
 #define LIBEXECDIR "/usr/libexec/roost"
 #endif
@@ -50,6 +55,71 @@ bare_lf_check(const char *value, struct str *err)
 		return 0;
 	str_copyf(err, "'%s' is not reject or normalize", value);
 	return -1;
+}
+
+/* expire_check - popd_expire: empty (not advertised), "never", or a
+ * number of days. */
+static int
+expire_check(const char *value, struct str *err)
+{
+	size_t i;
+
+	if (*value == '\0' || strcmp(value, "never") == 0)
+		return 0;
+	for (i = 0; value[i] >= '0' && value[i] <= '9' && i < 6; i++)
+		;
+	if (i > 0 && value[i] == '\0')
+		return 0;
+	str_copyf(err, "'%s' is not a number of days or never", value);
+	return -1;
+}
+
+/* auth_source_check - where authd checks passwords. */
+static int
+auth_source_check(const char *value, struct str *err)
+{
+	if (strcmp(value, "roost") == 0 || strcmp(value, "saslauthd") == 0)
+		return 0;
+	str_copyf(err, "'%s' is not roost or saslauthd", value);
+	return -1;
+}
+
+/* auth_plaintext_check - when a password may travel in the clear. */
+static int
+auth_plaintext_check(const char *value, struct str *err)
+{
+	if (strcmp(value, "tls") == 0 ||
+	    strcmp(value, "tls_or_loopback") == 0)
+		return 0;
+	str_copyf(err, "'%s' is not tls or tls_or_loopback", value);
+	return -1;
+}
+
+/* auth_mechanisms_check - names authd knows, blank-separated. */
+static int
+auth_mechanisms_check(const char *value, struct str *err)
+{
+	static const char *const known[] = {
+		"PLAIN", "LOGIN", "SCRAM-SHA-1", "SCRAM-SHA-256",
+	};
+	const char *p = value;
+
+	while (*p) {
+		size_t n = strcspn(p, " \t,"), i;
+
+		for (i = 0; n > 0 && i < sizeof known / sizeof known[0]; i++)
+			if (strlen(known[i]) == n &&
+			    strncasecmp(p, known[i], n) == 0)
+				break;
+		if (n > 0 && i == sizeof known / sizeof known[0]) {
+			str_copyf(err, "'%.*s' is not PLAIN, LOGIN, "
+			    "SCRAM-SHA-1 or SCRAM-SHA-256", (int)n, p);
+			return -1;
+		}
+		p += n;
+		p += strspn(p, " \t,");
+	}
+	return 0;
 }
 
 const struct cfg_key cfg_keys[] = {
@@ -108,7 +178,8 @@ const struct cfg_key cfg_keys[] = {
 	K_STR("lmtpd_user", "roost-lmtp", NULL, "account lmtpd runs as"),
 	K_STR("imapd_user", "roost-lmtp", NULL,
 	    "account imapd runs as: the store's owner (lmtpd_user)"),
-	K_STR("popd_user", "roost-pop", NULL, "account popd runs as"),
+	K_STR("popd_user", "roost-lmtp", NULL,
+	    "account popd runs as: the store's owner, like lmtpd_user"),
 	K_STR("log_user", "roost-log", NULL, "account s6-log runs as"),
 
 	/* Worker pools. */
@@ -173,6 +244,8 @@ const struct cfg_key cfg_keys[] = {
 	K_TIME("smtpd_pregreet_wait", "1s", 0, 30,
 	    "wait before the greeting on the MX port; clients outside "
 	    "mynetworks that talk first are disconnected"),
+	K_BOOL("smtpd_sender_login_check", "yes",
+	    "an authenticated client may send only as its own addresses"),
 	K_STR("smtpd_bare_lf", "reject", bare_lf_check,
 	    "bare LF or CR in message data: reject or normalize"),
 	K_TIME("smtpd_data_timeout", "600s", 1, 3600,
@@ -242,10 +315,93 @@ const struct cfg_key cfg_keys[] = {
 	    "most IMAP connections from one client address at once"),
 	K_INT("imapd_error_limit", "20", 1, 1000,
 	    "bad commands in a row before imapd hangs up"),
+
+	/* POP3. */
+	K_INT("popd_user_sessions", "10", 1, 10000,
+	    "most POP3 sessions of one user at once (1: one at a time)"),
+	K_INT("popd_ip_sessions", "50", 1, 10000,
+	    "most POP3 connections from one client address at once"),
+	K_INT("popd_error_limit", "10", 1, 1000,
+	    "-ERR answers in a row before popd hangs up"),
+	K_INT("popd_command_limit", "100000", 10, 100000000,
+	    "commands in one POP3 session before popd hangs up"),
+	K_STR("popd_expire", "", expire_check,
+	    "EXPIRE: days a retrieved message is kept, never, or empty"),
+	K_TIME("popd_login_delay", "0", 0, DAY,
+	    "LOGIN-DELAY: least time between two logins of a user"),
+
+	/* TLS. */
+	K_STR("tls_cert_file", SYSCONFDIR "/tls/cert.pem", NULL,
+	    "certificate chain (PEM) of every TLS service; a missing "
+	    "default file means no TLS; empty: no TLS"),
+	K_STR("tls_key_file", SYSCONFDIR "/tls/key.pem", NULL,
+	    "private key (PEM) of tls_cert_file; empty: in tls_cert_file"),
+	K_STR("smtpd_tls_cert_file", "", NULL,
+	    "smtpd's own certificate; empty: tls_cert_file"),
+	K_STR("smtpd_tls_key_file", "", NULL,
+	    "smtpd's own key; empty: tls_key_file"),
+	K_STR("imapd_tls_cert_file", "", NULL,
+	    "imapd's own certificate; empty: tls_cert_file"),
+	K_STR("imapd_tls_key_file", "", NULL,
+	    "imapd's own key; empty: tls_key_file"),
+	K_STR("popd_tls_cert_file", "", NULL,
+	    "popd's own certificate; empty: tls_cert_file"),
+	K_STR("popd_tls_key_file", "", NULL,
+	    "popd's own key; empty: tls_key_file"),
+	K_STR("tls_min_protocol", "TLSv1.2", tls_protocol_check,
+	    "oldest TLS version accepted: TLSv1, TLSv1.1, TLSv1.2 or "
+	    "TLSv1.3"),
+	K_STR("tls_max_protocol", "", tls_protocol_check,
+	    "newest TLS version offered; empty: the newest OpenSSL has"),
+	K_STR("tls_ciphers", "", tls_ciphers_check,
+	    "OpenSSL cipher list for TLS 1.2 and older; empty: "
+	    "OpenSSL's default"),
+	K_STR("tls_ciphersuites", "", tls_ciphersuites_check,
+	    "TLS 1.3 cipher suites, colon-separated; empty: OpenSSL's "
+	    "default"),
+	K_STR("tls_groups", "", tls_groups_check,
+	    "key exchange groups (curves), colon-separated; empty: "
+	    "OpenSSL's default"),
+	K_STR("tls_sni_dir", "", NULL,
+	    "directory of DOMAIN.pem files (chain and key) chosen by the "
+	    "client's server name; empty: none"),
+	K_BOOL("tls_session_tickets", "yes",
+	    "resume TLS sessions with tickets, on any worker"),
+
+	/* Authentication. */
+	K_STR("authd_listen", "unix:auth", listen_check,
+	    "authd's socket, where smtpd, imapd and popd check logins"),
+	K_STR("authd_user", "roost-lmtp", NULL,
+	    "account authd runs as: the store's owner (lmtpd_user)"),
+	K_INT("authd_process_limit", "20", 1, 10000,
+	    "most authd workers at once"),
+	K_INT("authd_process_min", "1", 0, 1000,
+	    "authd workers kept waiting"),
+	K_TIME("authd_timeout", "120s", 1, 3600,
+	    "how long authd waits for a client daemon's next line"),
+	K_STR("auth_source", "roost", auth_source_check,
+	    "passwords: roost (the user table) or saslauthd (system "
+	    "accounts)"),
+	K_STR("saslauthd_path", "/run/saslauthd/mux", NULL,
+	    "saslauthd's socket, for auth_source = saslauthd"),
+	K_STR("auth_mechanisms", "PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-1",
+	    auth_mechanisms_check, "SASL mechanisms offered, in order"),
+	K_STR("auth_plaintext", "tls", auth_plaintext_check,
+	    "passwords in the clear (PLAIN, LOGIN, USER/PASS): tls or "
+	    "tls_or_loopback"),
 	K_TIME("auth_failure_delay", "2s", 0, 60,
 	    "wait before answering a failed login"),
-	K_BOOL("disable_plaintext_auth", "no",
-	    "refuse passwords in the clear except from loopback"),
+	K_TIME("auth_failure_window", "10m", 1, DAY,
+	    "how long a failed login counts towards a block"),
+	K_INT("auth_ip_failure_limit", "20", 0, 1000000,
+	    "failed logins from one address that block it; 0: never"),
+	K_INT("auth_user_ip_failure_limit", "5", 0, 1000000,
+	    "failed logins of one user from one address that block the "
+	    "pair; 0: never"),
+	K_TIME("auth_block_time", "15m", 1, 7 * DAY,
+	    "how long a block lasts"),
+	K_INT("auth_throttle_entries", "16384", 64, 16777216,
+	    "size of authd's table of failure counts"),
 };
 
 const size_t cfg_nkeys = sizeof cfg_keys / sizeof cfg_keys[0];

@@ -13,6 +13,7 @@
 #include "priv.h"
 #include "qid.h"
 #include "ready.h"
+#include "tls.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc/roost"
@@ -106,6 +107,17 @@ daemon_hostname(void)
 	if (name[0] == '\0' && gethostname(name, sizeof name - 1) < 0)
 		snprintf(name, sizeof name, "localhost");
 	return name;
+}
+
+bool
+daemon_tls(const struct daemon *d, const char *service)
+{
+	struct str err = STR_INIT;
+
+	if (tls_load(service, &err) < 0)
+		log_fatal_config("%s: %s", d->conf, err.s);
+	str_free(&err);
+	return tls_available();
 }
 
 static mode_t unix_mode = 0660;

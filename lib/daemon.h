@@ -4,14 +4,16 @@
  *   daemon_start()  options -c CONF -d FD -v, logging, configuration
  *                   (a bad file stops the daemon with exit 100 and a
  *                   message naming file, line and key), chdir(base_dir)
+ *   daemon_tls()    (TLS daemons) read certificates and keys
  *   ...bind sockets, open what needs privilege...
  *   daemon_drop()   become the configured user (when root)
  *   daemon_ready()  tell s6 the service is up
  *   ...serve...
  */
 #ifndef ROOST_DAEMON_H
-#include <stddef.h>
 #define ROOST_DAEMON_H
+#include <stdbool.h>
+#include <stddef.h>
 
 struct daemon {
 	const char *prog;
@@ -28,6 +30,17 @@ void daemon_drop(const struct daemon *d, const char *user_key);
 void daemon_ready(struct daemon *d);
 /* daemon_hostname - myhostname, or the system's host name. */
 const char *daemon_hostname(void);
+/*
+ * daemon_tls - load the TLS context of service ("smtpd", "imapd",
+ * "popd") with tls_load(): call after daemon_start and before
+ * daemon_serve or daemon_drop, so the key files are read with the
+ * privileges the daemon started with and the workers forked later share
+ * one context (and its session-ticket keys).  A configured file that is
+ * missing or unreadable stops the daemon (exit 100, naming key and
+ * file); when no certificate is available TLS is off (tls_available()
+ * is false) and a line says so.  Returns tls_available().
+ */
+bool daemon_tls(const struct daemon *d, const char *service);
 
 
 
@@ -56,6 +69,11 @@ void daemon_serve(struct daemon *d, const char *name,
     const struct daemon_endpoint *eps, size_t neps, const char *user_key,
     void (*serve)(int, const struct server_listener *, void *))
     __attribute__((noreturn));
+/* daemon_store_prepare - for a daemon serving the store to users: the
+ * account in user_key must be the store's owner (lmtpd_user), and
+ * run_dir/<prog> (its session-count locks, lib/slots.h) must exist and
+ * be that account's.  Call before daemon_serve. */
+void daemon_store_prepare(const struct daemon *d, const char *user_key);
 /* daemon_session_id - a fresh id for log lines (a queue-ID-like string). */
 const char *daemon_session_id(void);
 #endif

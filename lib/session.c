@@ -8,6 +8,7 @@
 #include "log.h"
 #include "session.h"
 #include "sock.h"
+#include "tls.h"
 
 void
 session_open(struct session *ss, int fd, const char *role,
@@ -26,6 +27,7 @@ void
 session_close(struct session *ss)
 {
 	(void)buf_flush(&ss->b);
+	tls_end(&ss->b);
 	log_info("disconnect from=%s in=%llu out=%llu", ss->peer.s,
 	    (unsigned long long)ss->b.bytes_in,
 	    (unsigned long long)ss->b.bytes_out);

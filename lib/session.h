@@ -20,7 +20,8 @@ struct session {
 /* session_open - set up for connection fd, timeout in seconds per wait. */
 void session_open(struct session *ss, int fd, const char *role,
     long long timeout_s);
-/* session_close - flush, log the disconnect with byte counts, free. */
+/* session_close - flush, end TLS (close_notify), log the disconnect
+ * with byte counts, free. */
 void session_close(struct session *ss);
 /* session_verb - split line into a verb (upper-cased, at most vmax-1
  * bytes) and *args (after one space, or ""); CRLF or LF is stripped

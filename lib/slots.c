@@ -10,25 +10,33 @@
 
 #include "slots.h"
 
-int
-slot_take(const char *dir, const char *key, unsigned limit,
-    struct str *err)
+void
+slot_key_path(const char *dir, const char *key, struct str *out)
 {
-	struct str path = STR_INIT;
-	size_t base, i;
-	unsigned n;
-	int fd;
+	size_t i;
 
-	str_copyf(&path, "%s/", dir);
+	str_copyf(out, "%s/", dir);
 	for (i = 0; key[i] != '\0' && i < 255; i++) {
 		unsigned char c = (unsigned char)key[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    (c != '\0' && strchr("._+@-:", c) != NULL && i > 0))
-			str_catc(&path, (char)c);
+			str_catc(out, (char)c);
 		else
-			str_catf(&path, "%%%02X", c);
+			str_catf(out, "%%%02X", c);
 	}
+}
+
+int
+slot_take(const char *dir, const char *key, unsigned limit,
+    struct str *err)
+{
+	struct str path = STR_INIT;
+	size_t base;
+	unsigned n;
+	int fd;
+
+	slot_key_path(dir, key, &path);
 	base = path.len;
 	for (n = 0; n < limit; n++) {
 		str_truncate(&path, base);

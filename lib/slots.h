@@ -16,4 +16,9 @@
 int slot_take(const char *dir, const char *key, unsigned limit,
     struct str *err);
 
+/* slot_key_path - "dir/<key>", the key escaped so that it names no other
+ * path; the slot files are that plus ".<n>", and callers may keep other
+ * per-key files beside them with other suffixes. */
+void slot_key_path(const char *dir, const char *key, struct str *out);
+
 #endif

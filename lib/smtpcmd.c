@@ -18,6 +18,7 @@ static const struct {
 	{ "RSET", SMTPCMD_RSET }, { "NOOP", SMTPCMD_NOOP },
 	{ "QUIT", SMTPCMD_QUIT }, { "HELP", SMTPCMD_HELP },
 	{ "VRFY", SMTPCMD_VRFY }, { "EXPN", SMTPCMD_EXPN },
+	{ "STARTTLS", SMTPCMD_STARTTLS }, { "AUTH", SMTPCMD_AUTH },
 };
 
 static int
@@ -111,10 +112,10 @@ one_param(struct smtpcmd *c, bool mail, const char *k, size_t kl,
     const char *v, size_t vl, unsigned *seen)
 {
 	static const char *const mail_kw[] = { "SIZE", "BODY", "SMTPUTF8",
-		"RET", "ENVID" };
+		"RET", "ENVID", "AUTH" };
 	static const char *const rcpt_kw[] = { "NOTIFY", "ORCPT" };
 	const char *const *kw = mail ? mail_kw : rcpt_kw;
-	size_t nkw = mail ? 5 : 2, i;
+	size_t nkw = mail ? 6 : 2, i;
 
 	for (i = 0; i < nkw; i++)
 		if (strlen(kw[i]) == kl && strncasecmp(k, kw[i], kl) == 0)
@@ -129,6 +130,15 @@ one_param(struct smtpcmd *c, bool mail, const char *k, size_t kl,
 	*seen |= 1u << i;
 	if ((v == NULL) != (mail && i == 2))
 		goto bad;
+	if (mail && i == 5) {
+		/* RFC 4954 5: AUTH=<> or an xtext mailbox.  It is checked
+		 * and dropped: roost does not pass on a submitter's claim
+		 * (the server's own record is the Received header). */
+		if ((vl == 2 && v[0] == '<' && v[1] == '>') ||
+		    (vl > 0 && vl <= 500 && smtpcmd_xtext_ok(v, vl)))
+			return 0;
+		goto bad;
+	}
 	if (c->params.len)
 		str_catc(&c->params, ' ');
 	str_cats(&c->params, kw[i]);
@@ -315,7 +325,8 @@ smtpcmd_parse(const char *line, size_t len, unsigned flags,
 	while (vl < len && line[vl] != ' ')
 		vl++;
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-		if (vl == 4 && strncasecmp(line, verbs[i].name, 4) == 0)
+		if (vl == strlen(verbs[i].name) &&
+		    strncasecmp(line, verbs[i].name, vl) == 0)
 			c->verb = verbs[i].verb;
 	if (c->verb == SMTPCMD_UNKNOWN)
 		return fail(c, "500 5.5.2 Error: command not recognized");
@@ -340,6 +351,7 @@ smtpcmd_parse(const char *line, size_t len, unsigned flags,
 	case SMTPCMD_DATA:
 	case SMTPCMD_RSET:
 	case SMTPCMD_QUIT:
+	case SMTPCMD_STARTTLS:
 		/* trailing blanks are harmless; anything else is not */
 		for (i = 0; i < len; i++)
 			if (a[i] != ' ')

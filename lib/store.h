@@ -135,6 +135,10 @@ void store_user_path(const char *store_dir, const char *user,
 /* store_open - open user's store; STORE_NOUSER if it does not exist. */
 int store_open(struct store **s, const char *store_dir, const char *user,
     struct str *err);
+/* store_open_login - store_open for a user who has just logged in: a
+ * user of the tables whose store is not made yet gets it now. */
+int store_open_login(struct store **s, const char *store_dir,
+    const char *user, struct str *err);
 void store_close(struct store **s);
 const char *store_user(const struct store *s);
 
@@ -207,7 +211,8 @@ int store_msg_get(struct store *s, uint32_t mailbox_id, uint32_t uid,
     struct store_msg *m, struct str *err);
 /* store_msg_free - release what store_msg_get/set_flags put into *m. */
 void store_msg_free(struct store_msg *m);
-/* store_msg_open - open the message file read-only: an fd, or -1. */
+/* store_msg_open - open the message file read-only: an fd, or -1 with
+ * errno kept (ENOENT: the file was purged). */
 int store_msg_open(struct store *s, const struct store_msg *m,
     struct str *err);
 /* store_msg_set_flags - replace flags and keywords, new modseq into

@@ -383,9 +383,13 @@ store_msg_open(struct store *s, const struct store_msg *m, struct str *err)
 		return -1;
 	}
 	fd = openat(s->msgdir_fd, m->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	if (fd < 0) {
+		int e = errno;
+
 		str_copyf(err, "open %s/msg/%s: %s", s->path.s, m->file,
-		    strerror(errno));
+		    strerror(e));
+		errno = e;	/* callers tell a purged file (ENOENT) apart */
+	}
 	return fd;
 }
 

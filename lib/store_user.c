@@ -379,3 +379,15 @@ out:
 	str_free(&p);
 	return rc;
 }
+
+int
+store_open_login(struct store **s, const char *store_dir, const char *user,
+    struct str *err)
+{
+	int rc = store_open(s, store_dir, user, err);
+
+	if (rc != STORE_NOUSER)
+		return rc;
+	rc = store_user_create(store_dir, user, 0, (uid_t)-1, (gid_t)-1, err);
+	return rc == STORE_OK ? store_open(s, store_dir, user, err) : rc;
+}

@@ -8,12 +8,16 @@
  */
 #include <crypt.h>
 #include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sys/random.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "alloc.h"
+#include "base64.h"
 #include "table.h"
 #include "users.h"
 
@@ -529,13 +533,13 @@ hash(const char *password, struct str *out, struct str *err)
 	return rc;
 }
 
-/* passwd_edit - put (hash != NULL) or remove name in passwd.db. */
+/* passwd_edit - put (text != NULL: the entry's attribute text) or
+ * remove name in passwd.db. */
 static int
-passwd_edit(struct users *u, const char *name, const char *hashed,
+passwd_edit(struct users *u, const char *name, const char *text,
     uid_t owner, gid_t group, struct str *err)
 {
 	struct table_build *b;
-	struct str val = STR_INIT;
 	int rc;
 
 	if (table_build_begin(&b, u->passwd_path.s, err) < 0)
@@ -544,14 +548,10 @@ passwd_edit(struct users *u, const char *name, const char *hashed,
 		table_build_abort(&b);
 		return -1;
 	}
-	if (hashed != NULL) {
-		attr_put_text(&val, "crypt", hashed);
-		rc = table_build_put(b, name, val.s, err);
-	} else
+	if (text != NULL)
+		rc = table_build_put(b, name, text, err);
+	else
 		rc = table_build_del(b, name, err);
-	if (val.s != NULL)
-		explicit_bzero(val.s, val.len);
-	str_free(&val);
 	if (rc < 0) {
 		table_build_abort(&b);
 		return -1;
@@ -571,12 +571,106 @@ users_passwd_remove(struct users *u, const char *name, struct str *err)
 	return passwd_edit(u, name, NULL, (uid_t)-1, (gid_t)-1, err);
 }
 
+/* ---- SCRAM secrets (RFC 5802, RFC 7677, stored as RFC 5803) ---- */
+
+static const EVP_MD *
+scram_md(const char *mech)
+{
+	if (strcmp(mech, "SCRAM-SHA-1") == 0)
+		return EVP_sha1();
+	if (strcmp(mech, "SCRAM-SHA-256") == 0)
+		return EVP_sha256();
+	return NULL;
+}
+
+int
+users_scram_secret(const char *mech, const char *password,
+    const unsigned char *salt, size_t saltlen, unsigned iter,
+    struct str *out, struct str *err)
+{
+	const EVP_MD *md = scram_md(mech);
+	unsigned char salted[EVP_MAX_MD_SIZE], ckey[EVP_MAX_MD_SIZE];
+	unsigned char stored[EVP_MAX_MD_SIZE], skey[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	int size, rc = -1;
+
+	if (md == NULL || iter == 0 || saltlen == 0 || saltlen > 1024) {
+		str_copyf(err, "SCRAM: bad mechanism, salt or iteration "
+		    "count for %s", mech);
+		return -1;
+	}
+	size = EVP_MD_get_size(md);
+	/* SaltedPassword := Hi(password, salt, i), which is PBKDF2 with
+	 * HMAC-H (RFC 5802 2.2). */
+	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt,
+	    (int)saltlen, (int)iter, md, size, salted) != 1 ||
+	    HMAC(md, salted, size, (const unsigned char *)"Client Key", 10,
+	    ckey, &len) == NULL ||
+	    EVP_Digest(ckey, (size_t)size, stored, NULL, md, NULL) != 1 ||
+	    HMAC(md, salted, size, (const unsigned char *)"Server Key", 10,
+	    skey, &len) == NULL) {
+		str_copyf(err, "SCRAM: OpenSSL failed to compute the %s "
+		    "secret", mech);
+		goto out;
+	}
+	str_copyf(out, "%s$%u:", mech, iter);
+	base64_encode(salt, saltlen, out);
+	str_catc(out, '$');
+	base64_encode(stored, (size_t)size, out);
+	str_catc(out, ':');
+	base64_encode(skey, (size_t)size, out);
+	rc = 0;
+out:
+	explicit_bzero(salted, sizeof salted);
+	explicit_bzero(ckey, sizeof ckey);
+	return rc;
+}
+
+/* scram_new - the secret of password for mech with a fresh salt. */
+static int
+scram_new(const char *password, const char *mech, struct str *out,
+    struct str *err)
+{
+	unsigned char salt[USERS_SCRAM_SALT_LEN];
+
+	if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt) {
+		str_copys(err, "SCRAM: no random bytes for a salt");
+		return -1;
+	}
+	return users_scram_secret(mech, password, salt, sizeof salt,
+	    USERS_SCRAM_ITERATIONS, out, err);
+}
+
+int
+users_passwd_scram(struct users *u, const char *name, const char *mech,
+    struct str *out, struct str *err)
+{
+	struct str val = STR_INIT, key = STR_INIT;
+	const char *attr = strcmp(mech, "SCRAM-SHA-1") == 0 ? "scram-sha-1" :
+	    strcmp(mech, "SCRAM-SHA-256") == 0 ? "scram-sha-256" : NULL;
+	int rc;
+
+	if (attr == NULL)
+		return 0;
+	for (const char *p = name; *p; p++)
+		str_catc(&key, (char)tolower((unsigned char)*p));
+	rc = table_get(u->passwd, str_cstr(&key), &val, err);
+	str_free(&key);
+	if (rc == 1)
+		rc = attr_get_text(val.s, attr, out) && out->len > 0 ? 1 : 0;
+	if (val.s != NULL)
+		explicit_bzero(val.s, val.len);
+	str_free(&val);
+	return rc;
+}
+
 int
 users_passwd_set(struct users *u, const char *name, const char *password,
     uid_t owner, gid_t group, struct str *err)
 {
 	struct user_rec rec = { STR_INIT, 0, STR_INIT, false, 0 };
-	struct str n = STR_INIT, h = STR_INIT;
+	struct str n = STR_INIT, h = STR_INIT, text = STR_INIT;
+	struct str s1 = STR_INIT, s256 = STR_INIT;
 	int rc = -1;
 
 	if (users_name_check(name, &n, err) < 0)
@@ -592,12 +686,23 @@ users_passwd_set(struct users *u, const char *name, const char *password,
 		goto out;
 	}
 	rc = -1;
-	if (hash(password, &h, err) == 0)
-		rc = passwd_edit(u, n.s, h.s, owner, group, err);
+	if (hash(password, &h, err) == 0 &&
+	    scram_new(password, "SCRAM-SHA-1", &s1, err) == 0 &&
+	    scram_new(password, "SCRAM-SHA-256", &s256, err) == 0) {
+		attr_put_text(&text, "crypt", h.s);
+		attr_put_text(&text, "scram-sha-1", s1.s);
+		attr_put_text(&text, "scram-sha-256", s256.s);
+		rc = passwd_edit(u, n.s, text.s, owner, group, err);
+	}
 out:
 	user_rec_free(&rec);
 	str_free(&n);
 	str_free(&h);
+	if (text.s != NULL)
+		explicit_bzero(text.s, text.len);
+	str_free(&text);
+	str_free(&s1);
+	str_free(&s256);
 	return rc;
 }
 

@@ -11,8 +11,13 @@
  * "U:<user>" -> attr text (lib/attr.h): quota=<octets, 0 default>,
  * forward=<addresses, comma-separated>, keep=<0|1> (keep a copy when
  * forwarding), created=<unix time>.  It holds no secret: smtpd and qmgr
- * read it.  passwd.db: "<user>" -> attr text: crypt=<crypt(3) hash>
- * (and SCRAM secrets, later); readable by the store user only.
+ * read it.  passwd.db: "<user>" -> attr text: crypt=<crypt(3) hash>,
+ * scram-sha-1=<secret>, scram-sha-256=<secret>, the SCRAM secrets in
+ * RFC 5803 form, "SCRAM-SHA-256$<iterations>:<base64 salt>$<base64
+ * StoredKey>:<base64 ServerKey>" (what authd hands libsasl2's SCRAM
+ * plugin as authPassword); readable by the store user only.  Entries
+ * written before SCRAM support have crypt= only: such a user can log in
+ * with PLAIN and LOGIN but not SCRAM until the password is set again.
  */
 #ifndef ROOST_USERS_H
 #define ROOST_USERS_H
@@ -68,12 +73,31 @@ int users_put(struct users *u, const struct user_rec *rec, uid_t owner,
 int users_del(struct users *u, const char *name, struct str *err);
 
 /* Passwords: stored as crypt(3) hashes (yescrypt where libcrypt has it,
- * else SHA-512), never in the clear. */
+ * else SHA-512) and as SCRAM-SHA-1 and SCRAM-SHA-256 secrets (a fresh
+ * USERS_SCRAM_SALT_LEN-byte salt each, USERS_SCRAM_ITERATIONS
+ * iterations), never in the clear.  The password is used as given (no
+ * SASLprep), as libsasl2's SCRAM plugin does. */
+#define USERS_SCRAM_ITERATIONS 4096
+#define USERS_SCRAM_SALT_LEN 16
 int users_passwd_set(struct users *u, const char *name,
     const char *password, uid_t owner, gid_t group, struct str *err);
 /* users_passwd_check - 1 the password matches, 0 it does not (or the
  * user has none), -1 error. */
 int users_passwd_check(struct users *u, const char *name,
     const char *password, struct str *err);
+/* users_passwd_scram - the stored secret of name for mech
+ * ("SCRAM-SHA-1" or "SCRAM-SHA-256") into out: 1 found, 0 none (no
+ * such user, no password, an entry older than SCRAM support, another
+ * mechanism), -1 error. */
+int users_passwd_scram(struct users *u, const char *name, const char *mech,
+    struct str *out, struct str *err);
+/* users_scram_secret - the RFC 5803 secret of password for mech with
+ * the given salt and iteration count into out (RFC 5802 3: StoredKey =
+ * H(HMAC(SaltedPassword, "Client Key")), ServerKey =
+ * HMAC(SaltedPassword, "Server Key"), SaltedPassword = Hi(password,
+ * salt, iter)).  0, or -1 with err. */
+int users_scram_secret(const char *mech, const char *password,
+    const unsigned char *salt, size_t saltlen, unsigned iter,
+    struct str *out, struct str *err);
 
 #endif

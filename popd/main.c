@@ -1,6 +1,7 @@
 /*
  * popd - the POP3 server (RFC 1939) on ports 110 and 995.  main() only
- * wires; the protocol lives in popd_session.c.
+ * wires; the protocol lives in popd_session.c and the files named for
+ * what they serve.
  */
 #include "daemon.h"
 #include "popd.h"
@@ -16,5 +17,8 @@ main(int argc, char **argv)
 	struct daemon d;
 
 	daemon_start(&d, "popd", argc, argv);
+	daemon_store_prepare(&d, "popd_user");
+	/* Certificates and keys: as root, before the workers fork. */
+	(void)daemon_tls(&d, "popd");
 	daemon_serve(&d, "popd", endpoints, 2, "popd_user", popd_session);
 }

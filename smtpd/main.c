@@ -37,6 +37,9 @@ main(int argc, char **argv)
 		smtpd_local();
 		return 0;
 	}
+	/* Certificates and keys are read now, as root and before the
+	 * workers fork (they share the session-ticket keys). */
+	(void)daemon_tls(&d, "smtpd");
 	daemon_serve(&d, "smtpd", endpoints,
 	    sizeof endpoints / sizeof endpoints[0], "smtpd_user",
 	    smtpd_session);

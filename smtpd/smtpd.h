@@ -2,10 +2,12 @@
  * smtpd - shared declarations of the SMTP server.
  *
  *   smtpd_session.c  the conversation: greeting, command loop, replies,
- *                    error counting, timeouts, the -S local mode
+ *                    error counting, timeouts, the -S local mode,
+ *                    STARTTLS (RFC 3207) and implicit TLS (RFC 8314)
  *   smtpd_cmd.c      one handler per command (sequence and arguments)
  *   smtpd_data.c     DATA and BDAT: reading, limits, handing to cleanup
  *   smtpd_policy.c   who may relay, which recipients are taken
+ *   smtpd_auth.c     AUTH (RFC 4954) and the submission rules
  *   smtpd_scan.c     the content scanner hook
  * Parsing lives in lib/ (smtpcmd, smtpdata, addr, cidr) so the unit
  * tests and other daemons share it.
@@ -34,6 +36,11 @@ struct smtpd {
 	bool local;			/* -S: a local submission */
 	bool relay_ok;			/* in mynetworks (or local) */
 	struct cidr_list mynetworks;
+	bool tls;			/* TLS is on (STARTTLS or SMTPS) */
+	struct str auth_user;		/* after AUTH: the store user */
+	unsigned auth_failures;
+	struct str mechs;		/* authd's mechanisms (smtpd_auth.c) */
+	bool mechs_known, mechs_tls;
 	int hello;			/* 0, 'H'ELO or 'E'HLO */
 	struct str helo;
 	unsigned errors;
@@ -71,6 +78,10 @@ void smtpd_reply(struct smtpd *st, const char *fmt, ...)
 /* smtpd_reset - forget the mail transaction (aborting a submission). */
 void smtpd_reset(struct smtpd *st);
 
+/* smtpd_starttls - the STARTTLS command: "220" and the handshake, then
+ * the state after the greeting (RFC 3207 4.2). */
+void smtpd_starttls(struct smtpd *st);
+
 /* smtpd_command - serve one parsed command line. */
 void smtpd_command(struct smtpd *st, const char *line, size_t len);
 
@@ -84,6 +95,16 @@ bool smtpd_policy_relay(const struct smtpd *st);
 /* smtpd_policy_rcpt - 0 to take the recipient, else -1 with a reply. */
 int smtpd_policy_rcpt(const struct smtpd *st, const char *rcpt,
     struct str *reply);
+
+/* smtpd_auth_ehlo - the "250-AUTH ..." line when AUTH is offered. */
+void smtpd_auth_ehlo(struct smtpd *st, struct str *out);
+/* smtpd_cmd_auth - the AUTH command; args: "mechanism [initial]". */
+void smtpd_cmd_auth(struct smtpd *st, const char *args);
+/* smtpd_auth_mail_ok - whether MAIL FROM:<sender> may start a
+ * transaction on this connection (587: TLS and AUTH first; 465: AUTH
+ * first; an authenticated client only as its own addresses); false
+ * after replying. */
+bool smtpd_auth_mail_ok(struct smtpd *st, const char *sender);
 
 /* smtpd_scan - the verdict on a received message: 0 to accept, else -1
  * with a reply. */

@@ -8,10 +8,13 @@
 #include "cfg.h"
 #include "log.h"
 #include "smtpd.h"
+#include "tls.h"
 
 static void
 cmd_ehlo(struct smtpd *st)
 {
+	struct str auth = STR_INIT;
+
 	smtpd_reset(st);
 	str_copyb(&st->helo, st->cmd.arg.s, st->cmd.arg.len);
 	if (st->cmd.verb == SMTPCMD_HELO) {
@@ -20,10 +23,16 @@ cmd_ehlo(struct smtpd *st)
 		return;
 	}
 	st->hello = 'E';
+	smtpd_auth_ehlo(st, &auth);
+	/* STARTTLS only when it can work: not inside TLS already, not
+	 * for a local submission, and with a certificate loaded. */
 	smtpd_reply(st, "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
-	    "250-CHUNKING\r\n250 DSN", st->host,
-	    cfg_int("message_size_limit"));
+	    "250-CHUNKING\r\n%s%s250 DSN", st->host,
+	    cfg_int("message_size_limit"),
+	    !st->tls && !st->local && tls_available() ?
+	    "250-STARTTLS\r\n" : "", str_cstr(&auth));
+	str_free(&auth);
 }
 
 static void
@@ -39,6 +48,8 @@ cmd_mail(struct smtpd *st)
 		smtpd_reply(st, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
+	if (!smtpd_auth_mail_ok(st, c->addr.s))
+		return;
 	if (c->has_size &&
 	    c->size > (unsigned long long)cfg_int("message_size_limit")) {
 		smtpd_reply(st, "552 5.3.4 Error: message too big for "
@@ -132,9 +143,15 @@ smtpd_command(struct smtpd *st, const char *line, size_t len)
 		smtpd_reply(st, "221 2.0.0 Bye");
 		st->quit = true;
 		break;
+	case SMTPCMD_STARTTLS:
+		smtpd_starttls(st);
+		break;
+	case SMTPCMD_AUTH:
+		smtpd_cmd_auth(st, str_cstr(&st->cmd.arg));
+		break;
 	case SMTPCMD_HELP:
 		smtpd_reply(st, "214 2.0.0 Commands: EHLO HELO MAIL RCPT "
-		    "DATA BDAT RSET NOOP QUIT HELP VRFY");
+		    "DATA BDAT RSET NOOP QUIT HELP VRFY STARTTLS AUTH");
 		break;
 	case SMTPCMD_VRFY:
 		smtpd_reply(st, "252 2.5.2 Cannot VRFY user, but will "

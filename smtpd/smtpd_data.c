@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "smtpd.h"
+#include "tls.h"
 
 #define PUSH_AT 65536
 
@@ -121,6 +122,13 @@ start(struct smtpd *st)
 	attrs_add(&env, "client_name", "unknown", 7);
 	attrs_add(&env, "helo", st->helo.s, st->helo.len);
 	attrs_add(&env, "proto", proto(st), strlen(proto(st)));
+	/* RFC 3848: cleanup makes the protocol ESMTPS and names the TLS
+	 * version and cipher in Received. */
+	if (tls_describe(&st->ss.b) != NULL)
+		attrs_add(&env, "tls", tls_describe(&st->ss.b),
+		    strlen(tls_describe(&st->ss.b)));
+	if (st->auth_user.len > 0)
+		attrs_add(&env, "auth", st->auth_user.s, st->auth_user.len);
 	rc = submit_begin(&st->sub, &env);
 	attrs_free(&env);
 	if (rc != SUBMIT_OK)

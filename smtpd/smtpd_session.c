@@ -14,6 +14,7 @@
 #include "fd.h"
 #include "log.h"
 #include "smtpd.h"
+#include "tls.h"
 
 void
 smtpd_reply(struct smtpd *st, const char *fmt, ...)
@@ -134,6 +135,41 @@ serve(struct smtpd *st)
 	}
 }
 
+void
+smtpd_starttls(struct smtpd *st)
+{
+	struct str err = STR_INIT;
+
+	if (st->tls) {
+		smtpd_reply(st, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	if (st->local || !tls_available()) {
+		smtpd_reply(st, "454 4.7.0 TLS not available");
+		return;
+	}
+	if (st->in_mail) {
+		smtpd_reply(st, "503 5.5.1 Error: MAIL transaction in "
+		    "progress");
+		return;
+	}
+	smtpd_reply(st, "220 2.0.0 Ready to start TLS");
+	/* tls_start sends the 220, then drops whatever the client sent
+	 * after STARTTLS in the clear (CVE-2011-0411). */
+	if (tls_start(&st->ss.b, &err) < 0) {
+		st->quit = true;	/* b is dead: not another word */
+		str_free(&err);
+		return;
+	}
+	str_free(&err);
+	/* RFC 3207 4.2: forget what the client said before, as after the
+	 * greeting; it must say EHLO again. */
+	st->tls = true;
+	smtpd_reset(st);
+	st->hello = 0;
+	str_clear(&st->helo);
+}
+
 static void
 cleanup_state(struct smtpd *st)
 {
@@ -147,6 +183,8 @@ cleanup_state(struct smtpd *st)
 	str_free(&st->mail_params);
 	str_free(&st->content);
 	str_free(&st->sub_reason);
+	str_free(&st->auth_user);
+	str_free(&st->mechs);
 	attrs_free(&st->rcpts);
 }
 
@@ -158,10 +196,21 @@ smtpd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&st, 0, sizeof st);
 	session_open(&st.ss, fd, l->role, cfg_int("smtpd_timeout"));
-	if (strcmp(l->role, SMTPD_ROLE_SMTPS) == 0)
-		log_warn("implicit TLS is not available; closing");
-	else
+	if (strcmp(l->role, SMTPD_ROLE_SMTPS) != 0)
 		serve(&st);
+	else if (!tls_available())
+		log_warn("implicit TLS is not available; closing");
+	else {
+		struct str err = STR_INIT;
+
+		/* RFC 8314 3.3: the handshake comes first, then the
+		 * greeting, inside TLS. */
+		if (tls_start(&st.ss.b, &err) == 0) {
+			st.tls = true;
+			serve(&st);
+		}
+		str_free(&err);
+	}
 	cleanup_state(&st);
 	session_close(&st.ss);
 }

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from roost import BIN, Roost, pick_port_base
+from roost import Roost, pick_port_base
 
 ORACLE = os.environ.get("IMAP_E2E_ORACLE", "")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -483,10 +483,7 @@ class RoostIMAP:
         return self.r.port("imap")
 
     def add_user(self, name, password=PASSWORD):
-        subprocess.run([os.path.join(BIN, "roostctl"), "-d", self.r.dir,
-                        "user", "add", name, "--password-stdin"],
-                       input=password + "\n", text=True, check=True,
-                       capture_output=True, timeout=60)
+        self.r.add_user(name, password)
 
     def smtp_port(self):
         return self.r.port("smtp")

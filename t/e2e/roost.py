@@ -17,7 +17,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("ROOST_BIN") or os.path.join(TOP, "bin")
-SERVICES = ["cleanup", "qmgr", "lmtpd", "pipe", "smtpd", "imapd", "popd"]
+SERVICES = ["cleanup", "qmgr", "lmtpd", "pipe", "authd", "smtpd", "imapd",
+            "popd"]
 # Embedded ports at the default port base 10000.
 PORTS = {"smtp": 10025, "submission": 10587, "smtps": 10465,
          "imap": 10143, "imaps": 10993, "pop3": 10110, "pop3s": 10995,
@@ -63,6 +64,13 @@ class Roost:
 
     def start(self):
         return self.ctl("start")
+
+    def add_user(self, name, password):
+        """roostctl user add NAME with password on standard input."""
+        subprocess.run([os.path.join(BIN, "roostctl"), "-d", self.dir,
+                        "user", "add", name, "--password-stdin"],
+                       input=password + "\n", text=True, check=True,
+                       capture_output=True, timeout=60)
 
     def stop(self):
         r = self.ctl("stop", check=False)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from imapclient import (PASSWORD, connect, logout, make_server, quote,
-                        simple_message)
+                        roost_only, simple_message)
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def srv():
     s = make_server()
     try:
         s.start()
-        for u in ("mbuser", "muttuser", "curluser", "oiuser"):
+        for u in ("mbuser", "muttuser", "curluser", "oiuser", "mbtls"):
             s.add_user(u)
         yield s
     finally:
@@ -105,6 +105,23 @@ def subject_of(msg):
 
 
 # -- mbsync ------------------------------------------------------------------------
+def mbsyncrc(work, name, port, user, mail, account, channel, whole=True):
+    """An mbsync configuration: one IMAP account (with the account
+    lines given), the Maildir under mail, one channel (its lines given;
+    whole: every mailbox, else the channel names its own)."""
+    rc = os.path.join(work, name)
+    with open(rc, "w") as f:
+        f.write("IMAPAccount acc\nHost 127.0.0.1\nPort %d\nUser %s\n"
+                "Pass \"%s\"\n%s\n\nIMAPStore remote\nAccount acc\n\n"
+                "MaildirStore local\nPath %s\nInbox %sINBOX\n%s\n"
+                "Channel ch\n%s%s\nSyncState *\n"
+                % (port, user, PASSWORD, account, mail, mail,
+                   "SubFolders Verbatim\n" if whole else "",
+                   "Far :remote:\nNear :local:\n" if whole else "",
+                   channel))
+    return rc
+
+
 def test_mbsync_both_ways(srv, work):
     need("mbsync")
     user = "mbuser"
@@ -112,33 +129,9 @@ def test_mbsync_both_ways(srv, work):
     put(srv, user, "INBOX", simple_message("from server 2"), "\\Flagged")
     put(srv, user, "Archive", simple_message("archived"))
     mail = os.path.join(work, "mail") + "/"
-    rc = os.path.join(work, "mbsyncrc")
-    with open(rc, "w") as f:
-        f.write("""IMAPAccount acc
-Host 127.0.0.1
-Port %d
-User %s
-Pass "%s"
-SSLType None
-AuthMechs LOGIN PLAIN
-
-IMAPStore remote
-Account acc
-
-MaildirStore local
-Path %s
-Inbox %sINBOX
-SubFolders Verbatim
-
-Channel ch
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-Expunge Both
-SyncState *
-Sync All
-""" % (srv.port, user, PASSWORD, mail, mail))
+    rc = mbsyncrc(work, "mbsyncrc", srv.port, user, mail,
+                  "SSLType None\nAuthMechs LOGIN PLAIN",
+                  "Patterns *\nCreate Both\nExpunge Both\nSync All")
     os.makedirs(mail)
     out = run(["mbsync", "-c", rc, "-a"])
     no_errors(out)
@@ -192,6 +185,28 @@ Sync All
     subjects = {subject_of(read(p)): p for p in files}
     assert set(subjects) == {b"from server 1", b"from server 2"}
     assert re.search(r":2,[A-Z]*R", subjects[b"from server 2"])
+
+
+def test_mbsync_over_tls_with_scram(srv, work):
+    """mbsync on port 993, checking the certificate roostctl made, and
+    logging in with SCRAM-SHA-256 through its own SASL library."""
+    need("mbsync")
+    roost_only(srv, "roostctl's certificate and authd's log")
+    user = "mbtls"
+    put(srv, user, "INBOX", simple_message("over tls"))
+    mail = os.path.join(work, "tlsmail") + "/"
+    rc = mbsyncrc(work, "mbsynctlsrc", srv.r.port("imaps"), user, mail,
+                  "SSLType IMAPS\nCertificateFile %s\n"
+                  "AuthMechs SCRAM-SHA-256"
+                  % srv.r.path("etc", "tls", "cert.pem"),
+                  "Far :remote:INBOX\nNear :local:INBOX\nCreate Near\n"
+                  "Sync Pull", whole=False)
+    os.makedirs(mail)
+    out = run(["mbsync", "-V", "-c", rc, "-a"])
+    no_errors(out)
+    files = maildir_files(os.path.join(mail, "INBOX"))
+    assert [subject_of(read(p)) for p in files] == [b"over tls"], out
+    assert "mech=SCRAM-SHA-256" in srv.r.log("imapd")
 
 
 # -- mutt ------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The skeleton daemons answer their protocol's greeting and goodbye
 correctly, through real client libraries."""
 import imaplib
-import os
 import poplib
 import smtplib
 import socket

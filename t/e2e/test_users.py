@@ -6,8 +6,6 @@ import select
 import subprocess
 import time
 
-import pytest
-
 from roost import BIN
 
 

@@ -34,6 +34,8 @@ main(void)
 		{ "QUIT", SMTPCMD_QUIT }, { "HELP", SMTPCMD_HELP },
 		{ "HELP MAIL", SMTPCMD_HELP }, { "VRFY user", SMTPCMD_VRFY },
 		{ "EXPN list", SMTPCMD_EXPN },
+		{ "STARTTLS", SMTPCMD_STARTTLS },
+		{ "starttls", SMTPCMD_STARTTLS },
 	};
 	char big[2048];
 	size_t i;
@@ -52,6 +54,9 @@ main(void)
 	is_str(c.arg.s, "host.example", "EHLO keeps the first word");
 	is_int(parse("DATA x", E), 501, "DATA with argument");
 	is_int(parse("QUIT now", E), 501, "QUIT with argument");
+	is_int(parse("STARTTLS now", E), 501, "STARTTLS with argument");
+	is_int(parse("STARTTLSX", E), 500, "longer than STARTTLS: unknown");
+	is_int(parse("START", E), 500, "prefix of STARTTLS: unknown");
 	is_int(parse("RSET ", E), 0, "RSET with trailing blank");
 	is_int(parse("VRFY", E), 501, "VRFY without argument");
 	is_int(parse("EXPN", E), 501, "EXPN without argument");

@@ -1,0 +1,101 @@
+/*
+ * authd - the authentication daemon (see authd.h and authd(8)).  main()
+ * only wires: the peers it serves, the shared failure counters and
+ * libsasl2 are set up in the master, before the workers fork, so every
+ * worker of every service counts failures in the same table.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authd.h"
+#include "cfg.h"
+#include "daemon.h"
+#include "log.h"
+#include "priv.h"
+
+static const struct daemon_endpoint endpoints[] = {
+    {"authd_listen", "auth"},
+};
+
+static void
+add_peer(uid_t uid)
+{
+	for (size_t i = 0; i < authd_peers.n; i++)
+		if (authd_peers.uid[i] == uid)
+			return;
+	if (authd_peers.n < sizeof authd_peers.uid / sizeof authd_peers.uid[0])
+		authd_peers.uid[authd_peers.n++] = uid;
+}
+
+/* user_key - the key naming authd's account: authd_user, or
+ * lmtpd_user when authd_user is not set (a roost.conf written before
+ * authd existed). */
+static const char *
+user_key(void)
+{
+	return strcmp(cfg_origin("authd_user"), "default") == 0 ? "lmtpd_user"
+								: "authd_user";
+}
+
+/* prepare - authd reads passwd.db, so it runs as the store's owner;
+ * its peers are root, itself and the accounts of the daemons that
+ * authenticate clients (in the embedded layout all of them are one). */
+static void
+prepare(const struct daemon *d)
+{
+	static const char *const clients[] = {
+	    "smtpd_user",
+	    "imapd_user",
+	    "popd_user",
+	};
+	struct str err = STR_INIT;
+	uid_t uid = geteuid(), store_uid;
+	gid_t gid, store_gid;
+
+	if (priv_is_root()) {
+		if (priv_lookup(cfg_str(user_key()), &uid, &gid, &err) < 0)
+			log_fatal_config(
+			    "%s: %s: %s", d->conf, user_key(), err.s);
+		if (priv_lookup(cfg_str("lmtpd_user"), &store_uid, &store_gid,
+			&err) < 0)
+			log_fatal_config("%s: lmtpd_user: %s", d->conf, err.s);
+		if (uid != store_uid)
+			log_fatal_config("%s: authd_user: must be the store's "
+					 "owner, lmtpd_user (%s)",
+			    d->conf, cfg_str("lmtpd_user"));
+	}
+	add_peer(0);
+	add_peer(uid);
+	for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
+		if (priv_lookup(cfg_str(clients[i]), &uid, &gid, &err) == 0)
+			add_peer(uid);
+		else
+			log_warn("%s: %s: %s (it cannot use authd)", d->conf,
+			    clients[i], err.s);
+	}
+	str_free(&err);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct auth_throttle_limits lim;
+	struct daemon d;
+
+	daemon_start(&d, "authd", argc, argv);
+	prepare(&d);
+	lim.ip_limit = (unsigned)cfg_int("auth_ip_failure_limit");
+	lim.user_ip_limit = (unsigned)cfg_int("auth_user_ip_failure_limit");
+	lim.window = cfg_int("auth_failure_window");
+	lim.block = cfg_int("auth_block_time");
+	authd_throttle = auth_throttle_create(
+	    (size_t)cfg_int("auth_throttle_entries"), &lim);
+	if (authd_throttle == NULL)
+		log_fatal("cannot map the failure table: %s", strerror(errno));
+	authd_sasl_init();
+	/* Any local process may connect; authd_session serves only the
+	 * peers prepare() listed (SO_PEERCRED). */
+	daemon_unix_mode(0666);
+	daemon_serve(&d, "authd", endpoints, 1, user_key(), authd_session);
+}

@@ -1,0 +1,181 @@
+"""Logins through every protocol: IMAP AUTHENTICATE and LOGIN, POP3 AUTH
+and USER/PASS, SMTP AUTH, with SCRAM checked by a SASL library that is
+not ours (GNU gsasl) and by the RFC-built client in scram.py; plaintext
+refused without TLS where configured; a brute-force run hitting the
+per-address throttle, shared by all services, while the same user still
+gets in from another address."""
+import imaplib
+import poplib
+import shutil
+import smtplib
+import socket
+import subprocess
+import time
+
+import pytest
+
+from popclient import PASSWORD, PopServer, Raw, tls_context
+from scram import ScramClient
+
+USER = "alice@example.test"
+
+
+@pytest.fixture(scope="module")
+def srv():
+    s = PopServer()
+    try:
+        s.start()
+        for u in (USER, "bob@example.test", "mallory@example.test"):
+            s.add_user(u)
+        yield s
+    finally:
+        s.finish()
+
+
+
+def gsasl(srv, proto, mech, password=PASSWORD):
+    """GNU gsasl's client over IMAP or SMTP, without TLS (the mechanisms
+    under test are not plaintext ones)."""
+    port = srv.r.port("imap" if proto == "imap" else "smtp")
+    return subprocess.run(
+        ["gsasl", "--" + proto, "127.0.0.1", str(port), "--mechanism",
+         mech, "--authentication-id", USER, "--password", password,
+         "--no-starttls"],
+        input="", capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.skipif(not shutil.which("gsasl"), reason="gsasl: make deps-test")
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_imap_scram_with_gsasl(srv, mech):
+    r = gsasl(srv, "imap", mech)
+    out = r.stdout + r.stderr
+    assert "Logged in" in out and "server trusted" in out, out
+    r = gsasl(srv, "imap", mech, "wrong")
+    assert "Logged in" not in r.stdout, r.stdout
+
+
+@pytest.mark.skipif(not shutil.which("gsasl"), reason="gsasl: make deps-test")
+def test_smtp_scram_with_gsasl(srv):
+    r = gsasl(srv, "smtp", "SCRAM-SHA-256")
+    out = r.stdout + r.stderr
+    assert "235 " in out and "server trusted" in out, out
+
+
+def test_imap_capabilities_and_mechanisms(srv):
+    c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+    caps = set(c.capabilities)
+    for m in ("AUTH=PLAIN", "AUTH=LOGIN", "AUTH=SCRAM-SHA-256",
+              "AUTH=SCRAM-SHA-1", "SASL-IR"):
+        assert m in caps, caps
+    assert "LOGINDISABLED" not in caps
+    typ, _ = c.authenticate("PLAIN", lambda _: b"\0%s\0%s" % (
+        USER.encode(), PASSWORD.encode()))
+    assert typ == "OK"
+    c.logout()
+
+
+def test_imap_scram_sasl_ir(srv):
+    sc = ScramClient("SCRAM-SHA-256", USER, PASSWORD)
+    r = Raw(srv.r.port("imap"))
+    r.line()
+    resp = r.cmd("a AUTHENTICATE SCRAM-SHA-256 " + sc.first_b64())
+    assert resp.startswith(b"+ "), resp
+    resp = r.cmd(sc.final_b64(resp[2:].decode()))
+    assert resp.startswith(b"+ "), resp
+    sc.verify_b64(resp[2:].decode())
+    resp = r.cmd("")
+    assert resp.startswith(b"a OK"), resp
+    r.close()
+
+
+def test_imap_failures(srv):
+    c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+    t = time.monotonic()
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        c.login(USER, "wrong")
+    assert time.monotonic() - t >= 0.9
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        c.login("nobody@example.test", "x")
+    c.logout()
+    r = Raw(srv.r.port("imap"))
+    r.line()
+    assert r.cmd("a AUTHENTICATE NOSUCH").startswith(b"a NO")
+    assert r.cmd("b AUTHENTICATE PLAIN").startswith(b"+")
+    assert r.cmd("*").startswith(b"b BAD")
+    assert r.cmd("c AUTHENTICATE PLAIN !!!").startswith((b"c BAD", b"c NO"))
+    assert r.cmd("d AUTHENTICATE").startswith(b"d BAD")
+    assert r.cmd("e NOOP").startswith(b"e OK")
+    r.close()
+
+
+def test_plaintext_needs_tls_when_configured(srv):
+    with srv.settings(["authd"], auth_plaintext="tls"):
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        caps = set(c.capabilities)
+        assert "LOGINDISABLED" in caps and "AUTH=PLAIN" not in caps
+        assert "AUTH=SCRAM-SHA-256" in caps
+        with pytest.raises(imaplib.IMAP4.error, match="PRIVACYREQUIRED"):
+            c.login(USER, PASSWORD)
+        c.starttls(tls_context())
+        assert "AUTH=PLAIN" in c.capabilities
+        c.login(USER, PASSWORD)
+        c.logout()
+        # SMTP hides AUTH until TLS
+        s = smtplib.SMTP("127.0.0.1", srv.r.port("submission"), timeout=30)
+        s.ehlo()
+        assert not s.has_extn("auth")
+        s.starttls(context=tls_context())
+        s.ehlo()
+        assert "PLAIN" in s.esmtp_features["auth"]
+        s.login(USER, PASSWORD)
+        s.quit()
+
+
+def test_brute_force_hits_the_throttle(srv):
+    """Failures from one address, through IMAP, POP3 and SMTP alike,
+    block that address; the user is not locked out elsewhere."""
+    with srv.settings(["authd"], auth_ip_failure_limit="6",
+                      auth_user_ip_failure_limit="100",
+                      auth_failure_delay="0"):
+        for i in range(2):
+            c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+            with pytest.raises(imaplib.IMAP4.error):
+                c.login("mallory@example.test", "guess%d" % i)
+            c.logout()
+            p = poplib.POP3("127.0.0.1", srv.port, timeout=30)
+            p.user("mallory@example.test")
+            with pytest.raises(poplib.error_proto):
+                p.pass_("guess%d" % i)
+            p.quit()
+            s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30)
+            s.ehlo()
+            with pytest.raises(smtplib.SMTPAuthenticationError):
+                s.login("mallory@example.test", "guess%d" % i)
+            s.quit()
+        # the right password no longer helps from this address
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        with pytest.raises(imaplib.IMAP4.error, match="Too many"):
+            c.login("mallory@example.test", PASSWORD)
+        c.logout()
+        p = poplib.POP3("127.0.0.1", srv.port, timeout=30)
+        p.user(USER)
+        with pytest.raises(poplib.error_proto, match="Too many"):
+            p.pass_(PASSWORD)
+        p.quit()
+        log = srv.r.log("authd")
+        assert "blocked" in log
+        assert PASSWORD not in log and "guess1" not in log
+        # from another address the same user still gets in
+        other = socket.create_connection(
+            ("127.0.0.1", srv.r.port("imap")), 30,
+            source_address=("127.0.0.2", 0))
+        r = Raw(None, sock=other)
+        r.line()
+        resp = r.cmd('a LOGIN mallory@example.test "%s"' % PASSWORD)
+        assert resp.startswith(b"a OK"), resp
+        r.close()
+        s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30,
+                         source_address=("127.0.0.2", 0))
+        s.ehlo()
+        s.login("mallory@example.test", PASSWORD)
+        s.quit()
