@@ -140,7 +140,7 @@ DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
 DEB_TEST  := python3 python3-pytest perl swaks libnet-ssleay-perl curl \
              procps lmdb-utils \
              postfix isync mutt offlineimap3 bsdutils gsasl \
-             fetchmail getmail6 msmtp
+             fetchmail getmail6 msmtp sasl2-bin
 # install_missing - apt-get install those of $(1) that are not installed.
 # Postfix (a peer the tests deliver through) is preseeded to configure
 # nothing, so it neither takes over port 25 nor asks questions.

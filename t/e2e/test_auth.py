@@ -5,6 +5,7 @@ refused without TLS where configured; a brute-force run hitting the
 per-address throttle, shared by all services, while the same user still
 gets in from another address."""
 import imaplib
+import os
 import poplib
 import shutil
 import smtplib
@@ -179,3 +180,51 @@ def test_brute_force_hits_the_throttle(srv):
         s.ehlo()
         s.login("mallory@example.test", PASSWORD)
         s.quit()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("saslauthd"),
+                    reason="needs root (a system account) and sasl2-bin")
+def test_system_account_through_saslauthd(srv):
+    """auth_source = saslauthd: a system account's password, checked by a
+    real saslauthd against /etc/shadow, logs in to IMAP and POP3."""
+    name = "roostsys%d" % (os.getpid() % 100000)
+    mux = srv.r.path("run", "saslauthd")
+    os.makedirs(mux, exist_ok=True)
+    os.chmod(mux, 0o755)
+    subprocess.run(["useradd", "-M", "-s", "/usr/sbin/nologin", name],
+                   check=True, capture_output=True)
+    sasl = None
+    try:
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (name, PASSWORD),
+                       text=True, check=True, capture_output=True)
+        sasl = subprocess.Popen(["saslauthd", "-d", "-a", "shadow", "-n",
+                                 "1", "-m", mux],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                                # it signals its whole process group
+                                # when it stops
+                                start_new_session=True)
+        deadline = time.time() + 10
+        while not os.path.exists(os.path.join(mux, "mux")):
+            assert time.time() < deadline, "saslauthd did not start"
+            time.sleep(0.05)
+        with srv.settings(["authd"], auth_source="saslauthd",
+                          saslauthd_path=os.path.join(mux, "mux")):
+            c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+            assert "AUTH=SCRAM-SHA-256" not in c.capabilities
+            c.login(name, PASSWORD)
+            c.logout()
+            p = poplib.POP3("127.0.0.1", srv.port, timeout=30)
+            p.user(name)
+            p.pass_(PASSWORD)
+            p.quit()
+            c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+            with pytest.raises(imaplib.IMAP4.error,
+                               match="AUTHENTICATIONFAILED"):
+                c.login(name, "wrong")
+            c.logout()
+    finally:
+        if sasl is not None:
+            sasl.terminate()
+            sasl.wait(10)
+        subprocess.run(["userdel", name], capture_output=True)

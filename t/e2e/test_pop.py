@@ -3,13 +3,16 @@ and RFC 2449, pipelining, UIDL stability, DELE+QUIT against DELE and a
 dropped connection, other sessions (IMAP and POP) changing the mailbox
 meanwhile, and malformed input."""
 import base64
+import os
 import poplib
+import signal
 import socket
 import time
 
 import pytest
 
 from popclient import PASSWORD, PopServer, Raw, message, tls_context
+from roost import children, wait_for
 
 USER = "alice"
 
@@ -186,6 +189,25 @@ def test_dele_then_drop_deletes_nothing(srv, box):
     assert r.cmd("DELE 2").startswith(b"+OK")
     r.close()       # no QUIT: no UPDATE state
     time.sleep(0.2)
+    p = pop(srv)
+    assert p.stat()[0] == 5
+    p.quit()
+
+
+def test_kill_9_mid_session_deletes_nothing(srv, box):
+    """popd killed outright after DELE (worker and master): the store is
+    as before; s6 brings popd back."""
+    r = Raw(srv.port)
+    r.login(USER)
+    assert r.cmd("DELE 1").startswith(b"+OK")
+    assert r.cmd("DELE 3").startswith(b"+OK")
+    st = srv.r.status()
+    master = st["popd"]
+    for pid in [master] + children(master):
+        os.kill(pid, signal.SIGKILL)
+    assert r.closed()
+    wait_for(lambda: srv.r.status().get("popd") not in (None, master), 20)
+    srv.wait_ready()
     p = pop(srv)
     assert p.stat()[0] == 5
     p.quit()
