@@ -400,8 +400,10 @@ authd_sasl_start(struct authd_sasl **sp, struct authd_attempt *a,
 		a->reason = AUTHD_R_TEMP;
 		return result(s, rc, NULL, 0, out);
 	}
-	rc = sasl_server_start(s->conn, a->mech, ir ? ir->s : NULL,
-	    ir ? (unsigned)ir->len : 0, &o, &olen);
+	/* An empty initial response ("=") is not the same as none. */
+	rc = sasl_server_start(s->conn, a->mech,
+	    ir ? (ir->s ? ir->s : "") : NULL, ir ? (unsigned)ir->len : 0,
+	    &o, &olen);
 	return result(s, rc, o, olen, out);
 }
 

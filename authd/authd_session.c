@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "log.h"
+#include "slots.h"
 #include "sock.h"
 
 struct auth_throttle *authd_throttle;
@@ -322,6 +323,25 @@ exchange(struct buf *b, struct authd_attempt *a, const struct str *ir,
 	return rc;
 }
 
+/* busy_slot - one of the authd_ip_sessions slots of ip (lib/slots.h):
+ * an fd to close when the exchange ends, -1 when all are taken, or -2
+ * when the slot files fail (logged; the exchange goes on). */
+static int
+busy_slot(const char *ip)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+	int fd;
+
+	str_copyf(&dir, "%s/authd", cfg_str("run_dir"));
+	fd = slot_take(dir.s, ip, (unsigned)cfg_int("authd_ip_sessions"),
+	    &err);
+	if (fd == -2)
+		log_warn("login limit: %s", err.s);
+	str_free(&dir);
+	str_free(&err);
+	return fd;
+}
+
 /* cmd_auth - AUTH <service> <mech> <ip> <secured> <ir>: 0 to go on, -1
  * malformed (the caller answers and closes), -2 to close quietly. */
 static int
@@ -334,7 +354,7 @@ cmd_auth(struct buf *b, char **tok, int n)
 	bool loopback;
 	long base = (long)cfg_int("auth_failure_delay") * 1000;
 	int64_t now = now_s();
-	int rc, ret = 0;
+	int rc, ret = 0, slot = -2;
 
 	if (n != 6 || !service_ok(tok[1]) || !mech_ok(tok[2]) ||
 	    !ip_check(tok[3], &loopback) || !flag_ok(tok[4], &a.secured) ||
@@ -350,6 +370,14 @@ cmd_auth(struct buf *b, char **tok, int n)
 		reply(b, "FAIL blocked %ld %s", base, BLOCKED_IP);
 		goto out;
 	}
+	/* An exchange holds this worker while the remote client thinks:
+	 * one address may hold only a few at once. */
+	if ((slot = busy_slot(a.ip)) == -1) {
+		log_attempt(&a, "", "fail reason=\"too many logins in "
+		    "progress from this address\"");
+		reply(b, "FAIL tempfail 0 too many logins in progress");
+		goto out;
+	}
 	if (!enabled(a.mech)) {
 		log_attempt(&a, "", REFUSED " (not enabled)");
 		reply(b, "FAIL mechanism 0 mechanism not enabled");
@@ -363,22 +391,28 @@ cmd_auth(struct buf *b, char **tok, int n)
 	}
 	rc = exchange(b, &a, strcmp(tok[5], "-") == 0 ? NULL : &ir, &s, &out);
 	now = now_s();
-	if (rc == 0) {
+	/* A user blocked from this address gets the same answer whether
+	 * the password was right or wrong: anything else would tell a
+	 * guesser which guess was right. */
+	if ((rc == 0 || (rc == -1 && a.reason != AUTHD_R_TEMP)) &&
+	    auth_throttle_user_blocked(authd_throttle, rc == 0 ?
+	    authd_sasl_user(s) : str_cstr(&a.user), a.ip, now)) {
+		if (rc == -1)
+			(void)auth_throttle_fail(authd_throttle,
+			    str_cstr(&a.user), a.ip, now);
+		log_attempt(&a, rc == 0 ? authd_sasl_user(s) :
+		    str_cstr(&a.user), BLOCKED " (user from here)");
+		reply(b, "FAIL blocked %ld %s", base, BLOCKED_USER);
+	} else if (rc == 0) {
 		const char *user = authd_sasl_user(s);
 
-		if (auth_throttle_user_blocked(
-			authd_throttle, user, a.ip, now)) {
-			log_attempt(&a, user, BLOCKED " (user from here)");
-			reply(b, "FAIL blocked %ld %s", base, BLOCKED_USER);
-		} else {
-			auth_throttle_success(authd_throttle, user, a.ip, now);
-			log_attempt(&a, user, "ok");
-			base64_encode(out.s, out.len, &enc);
-			if (enc.len > 0)
-				reply(b, "OK %s %s", user, enc.s);
-			else
-				reply(b, "OK %s", user);
-		}
+		auth_throttle_success(authd_throttle, user, a.ip, now);
+		log_attempt(&a, user, "ok");
+		base64_encode(out.s, out.len, &enc);
+		if (enc.len > 0)
+			reply(b, "OK %s %s", user, enc.s);
+		else
+			reply(b, "OK %s", user);
 	} else if (rc == -1) {
 		struct str why = STR_INIT;
 		unsigned uf = 0;
@@ -410,6 +444,8 @@ cmd_auth(struct buf *b, char **tok, int n)
 	}
 	authd_sasl_end(&s);
 out:
+	if (slot >= 0)
+		close(slot);
 	if (ir.s != NULL)
 		explicit_bzero(ir.s, ir.len);
 	str_free(&ir);

@@ -38,9 +38,11 @@ user_key(void)
 								: "authd_user";
 }
 
-/* prepare - authd reads passwd.db, so it runs as the store's owner;
- * its peers are root, itself and the accounts of the daemons that
- * authenticate clients (in the embedded layout all of them are one). */
+/* prepare - authd reads passwd.db, so it runs as the store's owner
+ * (daemon_store_prepare, which also makes run_dir/authd for the
+ * per-address login slots); its peers are root, itself and the
+ * accounts of the daemons that authenticate clients (in the embedded
+ * layout all of them are one). */
 static void
 prepare(const struct daemon *d)
 {
@@ -50,21 +52,13 @@ prepare(const struct daemon *d)
 	    "popd_user",
 	};
 	struct str err = STR_INIT;
-	uid_t uid = geteuid(), store_uid;
-	gid_t gid, store_gid;
+	uid_t uid = geteuid();
+	gid_t gid;
 
-	if (priv_is_root()) {
-		if (priv_lookup(cfg_str(user_key()), &uid, &gid, &err) < 0)
-			log_fatal_config(
-			    "%s: %s: %s", d->conf, user_key(), err.s);
-		if (priv_lookup(cfg_str("lmtpd_user"), &store_uid, &store_gid,
-			&err) < 0)
-			log_fatal_config("%s: lmtpd_user: %s", d->conf, err.s);
-		if (uid != store_uid)
-			log_fatal_config("%s: authd_user: must be the store's "
-					 "owner, lmtpd_user (%s)",
-			    d->conf, cfg_str("lmtpd_user"));
-	}
+	daemon_store_prepare(d, user_key());
+	if (priv_is_root() &&
+	    priv_lookup(cfg_str(user_key()), &uid, &gid, &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, user_key(), err.s);
 	add_peer(0);
 	add_peer(uid);
 	for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {

@@ -16,27 +16,32 @@
 #define SERVICE "imap"
 
 /* mechs - authd's mechanisms for this connection, asked once per
- * connection and again after STARTTLS. */
+ * connection and again after STARTTLS; NULL while authd cannot be
+ * reached (not kept: the next call asks again). */
 static const char *
 mechs(struct imapd *st)
 {
 	bool secured = tls_active(&st->ss.b);
 
 	if (!st->mechs_known || st->mechs_secured != secured) {
-		str_clear(&st->mechs);
-		(void)authc_mechs(SERVICE, secured, st->ss.peer.s,
-		    &st->mechs);
-		st->mechs_known = true;
+		st->mechs_known = authc_mechs(SERVICE, secured, st->ss.peer.s,
+		    &st->mechs) == 0;
 		st->mechs_secured = secured;
+		if (!st->mechs_known)
+			return NULL;
 	}
 	return str_cstr(&st->mechs);
 }
 
-/* plaintext_ok - LOGIN is offered where authd would take PLAIN. */
+/* plaintext_ok - LOGIN is offered where authd would take PLAIN; while
+ * authd is away, LOGIN is let through to fail as a temporary failure
+ * rather than as a policy refusal. */
 static bool
 plaintext_ok(struct imapd *st)
 {
-	return authc_offers(mechs(st), "PLAIN");
+	const char *m = mechs(st);
+
+	return m == NULL || authc_offers(m, "PLAIN");
 }
 
 void
@@ -44,7 +49,7 @@ imapd_auth_caps(struct imapd *st, struct str *out)
 {
 	const char *m = mechs(st);
 
-	while (*m != '\0') {
+	while (m != NULL && *m != '\0') {
 		size_t n = strcspn(m, " ");
 
 		str_catf(out, " AUTH=%.*s", (int)n, m);

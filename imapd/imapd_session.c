@@ -435,9 +435,11 @@ finish(struct imapd *st)
 	session_close(&st->ss);
 }
 
-/* admit - the per-address connection limit: false to hang up. */
+/* admit - the per-address connection limit, before any TLS handshake
+ * (a handshake that stalls must count too): false to hang up, with a
+ * BYE only where it can be read (not before implicit TLS). */
 static bool
-admit(struct imapd *st)
+admit(struct imapd *st, bool say)
 {
 	struct str dir = STR_INIT, err = STR_INIT;
 
@@ -451,7 +453,9 @@ admit(struct imapd *st)
 	if (st->slot_ip != -1)
 		return true;
 	log_info("refused from=%s: too many connections", st->ss.peer.s);
-	buf_puts(&st->ss.b, "* BYE Too many connections from your address\r\n");
+	if (say)
+		buf_puts(&st->ss.b,
+		    "* BYE Too many connections from your address\r\n");
 	return false;
 }
 
@@ -468,6 +472,10 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 	imap_cmd_init(&st.cmd);
 	limits(&st.lim);
 	session_open(&st.ss, fd, l->role, cfg_int("imapd_timeout"));
+	if (!admit(&st, strcmp(l->role, IMAPD_ROLE_IMAPS) != 0)) {
+		finish(&st);
+		return;
+	}
 	if (strcmp(l->role, IMAPD_ROLE_IMAPS) == 0) {
 		if (!tls_available())
 			log_warn("implicit TLS is not available; closing");
@@ -477,10 +485,6 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			finish(&st);
 			return;
 		}
-	}
-	if (!admit(&st)) {
-		finish(&st);
-		return;
 	}
 	imapd_caps(&st, &s);
 	buf_printf(&st.ss.b, "* OK [CAPABILITY %s] roost ready\r\n", s.s);

@@ -365,6 +365,8 @@ const struct cfg_key cfg_keys[] = {
 	K_STR("tls_sni_dir", "", NULL,
 	    "directory of DOMAIN.pem files (chain and key) chosen by the "
 	    "client's server name; empty: none"),
+	K_TIME("tls_handshake_timeout", "30s", 1, 600,
+	    "longest a TLS handshake may take"),
 	K_BOOL("tls_session_tickets", "yes",
 	    "resume TLS sessions with tickets, on any worker"),
 
@@ -373,12 +375,14 @@ const struct cfg_key cfg_keys[] = {
 	    "authd's socket, where smtpd, imapd and popd check logins"),
 	K_STR("authd_user", "roost-lmtp", NULL,
 	    "account authd runs as: the store's owner (lmtpd_user)"),
-	K_INT("authd_process_limit", "20", 1, 10000,
+	K_INT("authd_process_limit", "100", 1, 10000,
 	    "most authd workers at once"),
 	K_INT("authd_process_min", "1", 0, 1000,
 	    "authd workers kept waiting"),
-	K_TIME("authd_timeout", "120s", 1, 3600,
+	K_TIME("authd_timeout", "15s", 1, 3600,
 	    "how long authd waits for a client daemon's next line"),
+	K_INT("authd_ip_sessions", "4", 1, 1000,
+	    "most logins in progress from one client address at once"),
 	K_STR("auth_source", "roost", auth_source_check,
 	    "passwords: roost (the user table) or saslauthd (system "
 	    "accounts)"),

@@ -583,9 +583,9 @@ tls_write(struct buf *b, const void *p, size_t n)
 
 static const struct buf_ops tls_ops = { tls_read, tls_write };
 
-/* handshake - SSL_accept, waiting under b's timeout and a deadline of
- * one timeout for the whole handshake (a slow peer cannot stretch it
- * wait by wait). */
+/* handshake - SSL_accept under a deadline of tls_handshake_timeout for
+ * the whole handshake: a client that stalls it must not hold a worker
+ * for a whole session timeout, nor stretch it wait by wait. */
 static int
 handshake(struct buf *b, SSL *ssl, struct str *err)
 {
@@ -593,11 +593,9 @@ handshake(struct buf *b, SSL *ssl, struct str *err)
 	enum buf_status st;
 	int r, e, rc = -1;
 
-	if (b->timeout_ms >= 0) {
-		end = buf_now_ms() + b->timeout_ms;
-		if (saved == 0 || saved > end)
-			b->deadline_ms = end;
-	}
+	end = buf_now_ms() + cfg_int("tls_handshake_timeout") * 1000;
+	if (saved == 0 || saved > end)
+		b->deadline_ms = end;
 	for (;;) {
 		errno = 0;
 		ERR_clear_error();

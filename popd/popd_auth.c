@@ -29,9 +29,10 @@ popd_caps(const struct popd *p, struct str *out)
 	str_cats(out, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
 	    "PIPELINING\r\n");
 	if (p->state == POPD_AUTHORIZATION) {
-		(void)authc_mechs(SERVICE, p->secured, p->ss.peer.s, &mechs);
-		/* USER/PASS is plaintext: offered when PLAIN would be */
-		if (authc_offers(str_cstr(&mechs), "PLAIN"))
+		/* USER/PASS is plaintext: offered when PLAIN would be, and
+		 * while authd cannot say (PASS then fails as temporary) */
+		if (authc_mechs(SERVICE, p->secured, p->ss.peer.s, &mechs) < 0 ||
+		    authc_offers(str_cstr(&mechs), "PLAIN"))
 			str_cats(out, "USER\r\n");
 		if (mechs.len > 0)
 			str_catf(out, "SASL %s\r\n", mechs.s);
@@ -169,8 +170,8 @@ popd_cmd_user(struct popd *p, const char *args)
 {
 	struct str mechs = STR_INIT;
 
-	(void)authc_mechs(SERVICE, p->secured, p->ss.peer.s, &mechs);
-	if (!authc_offers(str_cstr(&mechs), "PLAIN"))
+	if (authc_mechs(SERVICE, p->secured, p->ss.peer.s, &mechs) == 0 &&
+	    !authc_offers(str_cstr(&mechs), "PLAIN"))
 		popd_err(p, "[AUTH] Plaintext login refused on an "
 		    "unencrypted connection; use STLS");
 	else if (*args == '\0' || strlen(args) > 255)

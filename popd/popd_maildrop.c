@@ -297,6 +297,7 @@ mark_seen(struct popd *p, const struct popd_msg *pm, struct str *err)
 int
 popd_update(struct popd *p, size_t *expunged, struct str *err)
 {
+	struct store_mailbox mb;
 	time_t now = time(NULL);
 	size_t i, n = 0;
 	int rc = STORE_OK;
@@ -310,6 +311,17 @@ popd_update(struct popd *p, size_t *expunged, struct str *err)
 		return 0;
 	if (store_txn_begin(p->store, true, err) != STORE_OK)
 		return -1;
+	/* UIDs name the snapshot's messages only while INBOX is the one it
+	 * was taken of (an index rebuilt meanwhile gives new ones). */
+	memset(&mb, 0, sizeof mb);
+	rc = store_mailbox_get(p->store, "INBOX", &mb, err);
+	if (rc == STORE_OK && (mb.id != p->inbox_id ||
+	    mb.uidvalidity != p->uidvalidity)) {
+		str_copys(err, "INBOX changed its UIDVALIDITY during the "
+		    "session");
+		rc = STORE_ERR;
+	}
+	store_mailbox_free(&mb);
 	for (i = 0; i < p->nmsgs && rc == STORE_OK; i++) {
 		const struct popd_msg *m = &p->msgs[i];
 

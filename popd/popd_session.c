@@ -175,9 +175,11 @@ dispatch(struct popd *p, const char *verb, const char *args)
 	popd_err(p, "Unknown command");
 }
 
-/* admit - the per-address connection limit: false to hang up. */
+/* admit - the per-address connection limit, before any TLS handshake
+ * (a handshake that stalls must count too): false to hang up, with an
+ * -ERR only where it can be read (not before implicit TLS). */
 static bool
-admit(struct popd *p)
+admit(struct popd *p, bool say)
 {
 	struct str dir = STR_INIT, err = STR_INIT;
 
@@ -191,12 +193,13 @@ admit(struct popd *p)
 	if (p->slot_ip != -1)
 		return true;
 	log_info("refused from=%s: too many connections", p->ss.peer.s);
-	buf_puts(&p->ss.b, "-ERR [SYS/TEMP] Too many connections from your "
-	    "address\r\n");
+	if (say)
+		buf_puts(&p->ss.b, "-ERR [SYS/TEMP] Too many connections from "
+		    "your address\r\n");
 	return false;
 }
 
-/* start - implicit TLS on 995, the connection limit, the greeting:
+/* start - the connection limit, implicit TLS on 995, the greeting:
  * false to hang up at once. */
 static bool
 start(struct popd *p, const struct server_listener *l)
@@ -204,6 +207,8 @@ start(struct popd *p, const struct server_listener *l)
 	struct str err = STR_INIT;
 	bool ok = true;
 
+	if (!admit(p, strcmp(l->role, POPD_ROLE_POP3S) != 0))
+		return false;
 	if (strcmp(l->role, POPD_ROLE_POP3S) == 0) {
 		if (!tls_available()) {
 			log_warn("implicit TLS is not available; closing");
@@ -215,7 +220,7 @@ start(struct popd *p, const struct server_listener *l)
 		p->secured = ok;
 		str_free(&err);
 	}
-	if (!ok || !admit(p))
+	if (!ok)
 		return false;
 	popd_ok(p, "roost POP3 server ready");
 	return true;

@@ -20,19 +20,21 @@
 /* mechs - authd's mechanisms for this connection; asked again after
  * STARTTLS.  Empty where AUTH is not offered: local submissions, and
  * connections where authd refuses plaintext (SMTP then hides AUTH until
- * TLS is on, as Postfix's smtpd_tls_auth_only does). */
+ * TLS is on, as Postfix's smtpd_tls_auth_only does).  NULL while authd
+ * cannot be reached (not kept: the next call asks again). */
 static const char *
 mechs(struct smtpd *st)
 {
 	if (st->local)
 		return "";
 	if (!st->mechs_known || st->mechs_tls != st->tls) {
-		str_clear(&st->mechs);
-		(void)authc_mechs(SERVICE, st->tls, st->ss.peer.s, &st->mechs);
+		st->mechs_tls = st->tls;
+		st->mechs_known = authc_mechs(SERVICE, st->tls, st->ss.peer.s,
+		    &st->mechs) == 0;
+		if (!st->mechs_known)
+			return NULL;
 		if (!st->tls && !authc_offers(str_cstr(&st->mechs), "PLAIN"))
 			str_clear(&st->mechs);
-		st->mechs_known = true;
-		st->mechs_tls = st->tls;
 	}
 	return str_cstr(&st->mechs);
 }
@@ -40,8 +42,10 @@ mechs(struct smtpd *st)
 void
 smtpd_auth_ehlo(struct smtpd *st, struct str *out)
 {
-	if (st->auth_user.len == 0 && *mechs(st) != '\0')
-		str_catf(out, "250-AUTH %s\r\n", mechs(st));
+	const char *m = st->auth_user.len == 0 ? mechs(st) : NULL;
+
+	if (m != NULL && *m != '\0')
+		str_catf(out, "250-AUTH %s\r\n", m);
 }
 
 static void
@@ -78,7 +82,7 @@ smtpd_cmd_auth(struct smtpd *st, const char *args)
 {
 	struct authc_result res;
 	struct str mech = STR_INIT;
-	const char *sp = strchr(args, ' ');
+	const char *sp = strchr(args, ' '), *m;
 
 	if (st->auth_user.len > 0) {
 		smtpd_reply(st, "503 5.5.1 Error: already authenticated");
@@ -89,7 +93,15 @@ smtpd_cmd_auth(struct smtpd *st, const char *args)
 		    "mail transaction");
 		return;
 	}
-	if (st->hello != 'E' || *mechs(st) == '\0') {
+	if (st->hello != 'E') {
+		smtpd_reply(st, "503 5.5.1 Error: send EHLO first");
+		return;
+	}
+	if ((m = mechs(st)) == NULL) {
+		smtpd_reply(st, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	if (*m == '\0') {
 		smtpd_reply(st, "503 5.5.1 Error: authentication not "
 		    "enabled");
 		return;

@@ -168,6 +168,9 @@ smtpd_starttls(struct smtpd *st)
 	smtpd_reset(st);
 	st->hello = 0;
 	str_clear(&st->helo);
+	/* a login before TLS is forgotten too (RFC 3207 4.2) */
+	str_clear(&st->auth_user);
+	st->relay_ok = st->local || smtpd_policy_relay(st);
 }
 
 static void

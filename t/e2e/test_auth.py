@@ -4,6 +4,7 @@ not ours (GNU gsasl) and by the RFC-built client in scram.py; plaintext
 refused without TLS where configured; a brute-force run hitting the
 per-address throttle, shared by all services, while the same user still
 gets in from another address."""
+import base64
 import imaplib
 import os
 import poplib
@@ -228,3 +229,133 @@ def test_system_account_through_saslauthd(srv):
             sasl.terminate()
             sasl.wait(10)
         subprocess.run(["userdel", name], capture_output=True)
+
+
+# -- what a reviewer found -------------------------------------------------------
+def stalled_scram(srv, n):
+    """n IMAP connections that start SCRAM and never answer the first
+    challenge: each holds an authd worker."""
+    conns = []
+    for _ in range(n):
+        r = Raw(srv.r.port("imap"))
+        r.line()
+        assert r.cmd("a AUTHENTICATE SCRAM-SHA-256").startswith(b"+")
+        conns.append(r)
+    return conns
+
+
+def test_stalled_logins_cannot_hold_every_authd_worker(srv):
+    with srv.settings(["authd"], authd_ip_sessions="2", authd_timeout="3s"):
+        stalled = stalled_scram(srv, 2)
+        # a third login from the same address: a temporary failure
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
+            c.login(USER, PASSWORD)
+        c.logout()
+        # from another address, at once
+        t = time.monotonic()
+        s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30,
+                         source_address=("127.0.0.2", 0))
+        s.ehlo()
+        s.login(USER, PASSWORD)
+        s.quit()
+        assert time.monotonic() - t < 2
+        # authd gives the stalled workers back after authd_timeout
+        time.sleep(3.5)
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        c.login(USER, PASSWORD)
+        c.logout()
+        for r in stalled:
+            r.close()
+
+
+def test_blocked_pair_answers_alike_right_or_wrong(srv):
+    """Once a user is blocked from an address, the right password gets
+    the very answer a wrong one gets."""
+    cred = lambda pw: base64.b64encode(  # noqa: E731
+        b"\0bob@example.test\0" + pw.encode()).decode()
+    with srv.settings(["authd"], auth_user_ip_failure_limit="3",
+                      auth_failure_delay="0"):
+        s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30)
+        s.ehlo()
+        for i in range(3):
+            assert s.docmd("AUTH PLAIN " + cred("x%d" % i))[0] == 535
+        s.close()       # smtpd hangs up after the third failure
+        answers = []
+        for pw in ("wrong", PASSWORD, "other"):
+            s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30)
+            s.ehlo()
+            answers.append(s.docmd("AUTH PLAIN " + cred(pw)))
+            s.quit()
+        assert answers[0] == answers[1] == answers[2], answers
+        assert answers[0][0] == 454
+
+
+def test_stalled_tls_handshakes_count_against_the_address(srv):
+    with srv.settings(["popd"], popd_ip_sessions="3",
+                      tls_handshake_timeout="2s"):
+        stalled = [socket.create_connection(("127.0.0.1",
+                                             srv.r.port("pop3s")), 5)
+                   for _ in range(3)]
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", srv.r.port("pop3s")),
+                                         5)
+        extra.settimeout(5)
+        assert extra.recv(100) == b""        # closed at once
+        extra.close()
+        # from another address, TLS works meanwhile
+        other = socket.create_connection(("127.0.0.1", srv.r.port("pop3s")),
+                                         5, source_address=("127.0.0.2", 0))
+        t = tls_context().wrap_socket(other, server_hostname="localhost")
+        assert t.recv(100).startswith(b"+OK")
+        t.close()
+        # the stalled handshakes are dropped after tls_handshake_timeout
+        for c in stalled:
+            c.settimeout(5)
+            assert c.recv(100) == b""
+            c.close()
+
+
+def test_authd_down_is_a_temporary_failure(srv):
+    srv.r.service("authd", False)
+    try:
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        assert "LOGINDISABLED" not in c.capabilities
+        with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
+            c.login(USER, PASSWORD)
+        c.logout()
+        r = Raw(srv.port)
+        r.line()
+        assert r.cmd("USER " + USER).startswith(b"+OK")
+        assert r.cmd("PASS " + PASSWORD).startswith(b"-ERR [SYS/TEMP]")
+        r.close()
+        s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30)
+        s.ehlo()
+        code, _ = s.docmd("AUTH PLAIN " + base64.b64encode(
+            b"\0x\0y").decode())
+        assert code == 454
+        s.quit()
+    finally:
+        srv.r.service("authd", True)
+
+
+def test_smtp_login_before_starttls_is_forgotten(srv):
+    s = smtplib.SMTP("127.0.0.1", srv.r.port("submission"), timeout=30)
+    s.ehlo()
+    s.login(USER, PASSWORD)          # in the clear, from loopback
+    s.starttls(context=tls_context())
+    s.ehlo()
+    assert s.has_extn("auth")
+    assert s.mail(USER)[0] == 530
+    s.rset()
+    s.login(USER, PASSWORD)
+    assert s.mail(USER)[0] == 250
+    s.quit()
+
+
+def test_empty_initial_response_is_not_no_response(srv):
+    r = Raw(srv.port)
+    r.line()
+    resp = r.cmd("AUTH PLAIN =")
+    assert resp.startswith(b"-ERR"), resp     # no "+" challenge
+    r.close()
