@@ -187,7 +187,8 @@ def test_brute_force_hits_the_throttle(srv):
                     reason="needs root (a system account) and sasl2-bin")
 def test_system_account_through_saslauthd(srv):
     """auth_source = saslauthd: a system account's password, checked by a
-    real saslauthd against /etc/shadow, logs in to IMAP and POP3."""
+    real saslauthd through PAM (Debian's pam_unix), logs in to IMAP and
+    POP3."""
     name = "roostsys%d" % (os.getpid() % 100000)
     mux = srv.r.path("run", "saslauthd")
     os.makedirs(mux, exist_ok=True)
@@ -198,7 +199,7 @@ def test_system_account_through_saslauthd(srv):
     try:
         subprocess.run(["chpasswd"], input="%s:%s\n" % (name, PASSWORD),
                        text=True, check=True, capture_output=True)
-        sasl = subprocess.Popen(["saslauthd", "-d", "-a", "shadow", "-n",
+        sasl = subprocess.Popen(["saslauthd", "-d", "-a", "pam", "-n",
                                  "1", "-m", mux],
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL,
