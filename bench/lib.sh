@@ -176,3 +176,53 @@ bench_median() {
 	echo "$@" | tr ' ' '\n' | grep . | sort -n |
 	    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
+
+# bench_rounds DC_PORT RO_PORT UNIT - the caller's `load PORT SECONDS`
+# on Dovecot and on roost: a warm-up of WARM seconds on each, then ROUNDS
+# rounds alternating the two (ONLY=dovecot|roost runs one side), each
+# after a sync and a pause, printing both rates and their ratio; last
+# the rates and the median ratio, UNIT naming what the rate counts.
+# Needs T (seconds per round) and dc_name.
+bench_rounds() {
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	[ "$ONLY" = roost ] || load "$1" "$WARM" >/dev/null || true
+	[ "$ONLY" = dovecot ] || load "$2" "$WARM" >/dev/null || true
+	dc_rates='' ro_rates='' ratios=''
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		dc='' ro=''
+		if [ "$ONLY" != roost ]; then
+			sync
+			sleep 2
+			out=$(load "$1" "$T") || echo "dovecot: failures" >&2
+			echo "round $round $dc_name: $out"
+			dc=$(bench_field rate "$out")
+			dc_rates="$dc_rates $dc"
+		fi
+		if [ "$ONLY" != dovecot ]; then
+			sync
+			sleep 2
+			out=$(load "$2" "$T") || echo "roost: failures" >&2
+			echo "round $round roost: $out"
+			ro=$(bench_field rate "$out")
+			ro_rates="$ro_rates $ro"
+		fi
+		if [ -n "$dc" ] && [ -n "$ro" ]; then
+			r=$(awk -v d="$dc" -v r="$ro" \
+			    'BEGIN { printf "%.2f", (d > 0 ? r / d : 0) }')
+			ratios="$ratios $r"
+			echo "round $round: ratio roost/dovecot $r"
+		fi
+		round=$((round + 1))
+	done
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	# shellcheck disable=SC2086 # the lists are split on purpose
+	[ -z "$dc_rates" ] || echo "dovecot $3:$dc_rates (median" \
+	    "$(bench_median $dc_rates))"
+	# shellcheck disable=SC2086
+	[ -z "$ro_rates" ] || echo "roost $3:$ro_rates (median" \
+	    "$(bench_median $ro_rates))"
+	# shellcheck disable=SC2086
+	[ -z "$ratios" ] || echo "ratio roost/dovecot, $3: median" \
+	    "$(bench_median $ratios) of$ratios"
+}

@@ -126,45 +126,4 @@ CF
 fi
 
 # -- load rounds -------------------------------------------------------------
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-[ "$ONLY" = roost ] || load "$DC_POP" "$WARM" >/dev/null || true
-[ "$ONLY" = dovecot ] || load "$RO_POP" "$WARM" >/dev/null || true
-dc_rates='' ro_rates='' ratios=''
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	dc='' ro=''
-	if [ "$ONLY" != roost ]; then
-		sync
-		sleep 2
-		out=$(load "$DC_POP" "$T") || echo "dovecot: failures" >&2
-		echo "round $round $dc_name: $out"
-		dc=$(bench_field rate "$out")
-		dc_rates="$dc_rates $dc"
-	fi
-	if [ "$ONLY" != dovecot ]; then
-		sync
-		sleep 2
-		out=$(load "$RO_POP" "$T") || echo "roost: failures" >&2
-		echo "round $round roost: $out"
-		ro=$(bench_field rate "$out")
-		ro_rates="$ro_rates $ro"
-	fi
-	if [ -n "$dc" ] && [ -n "$ro" ]; then
-		r=$(awk -v d="$dc" -v r="$ro" \
-		    'BEGIN { printf "%.2f", (d > 0 ? r / d : 0) }')
-		ratios="$ratios $r"
-		echo "round $round: ratio roost/dovecot $r"
-	fi
-	round=$((round + 1))
-done
-
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-# shellcheck disable=SC2086 # the lists are split on purpose
-[ -z "$dc_rates" ] || echo "dovecot messages/s:$dc_rates (median" \
-    "$(bench_median $dc_rates))"
-# shellcheck disable=SC2086
-[ -z "$ro_rates" ] || echo "roost messages/s:$ro_rates (median" \
-    "$(bench_median $ro_rates))"
-# shellcheck disable=SC2086
-[ -z "$ratios" ] || echo "ratio roost/dovecot, messages/s: median" \
-    "$(bench_median $ratios) of$ratios"
+bench_rounds "$DC_POP" "$RO_POP" messages/s
