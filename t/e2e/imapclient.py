@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from roost import Roost, pick_port_base
+from roost import Roost, pick_port_base, wait_greeting
 
 ORACLE = os.environ.get("IMAP_E2E_ORACLE", "")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -463,20 +463,7 @@ class RoostIMAP:
         self.wait_ready()
 
     def wait_ready(self):
-        deadline = time.time() + 20
-        while True:
-            try:
-                s = socket.create_connection(("127.0.0.1", self.port), 2)
-                s.settimeout(5)
-                if s.recv(100).startswith(b"* OK"):
-                    s.close()
-                    return
-                s.close()
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("imapd does not answer")
-            time.sleep(0.1)
+        wait_greeting(self.port, "* OK", "imapd")
 
     @property
     def port(self):

@@ -9,7 +9,7 @@ import socket
 import ssl
 import time
 
-from roost import Roost
+from roost import Roost, wait_greeting
 
 PASSWORD = "pop secret"
 
@@ -55,20 +55,7 @@ class PopServer:
             self.wait_ready()
 
     def wait_ready(self):
-        deadline = time.time() + 20
-        while True:
-            try:
-                s = socket.create_connection(("127.0.0.1", self.port), 2)
-                s.settimeout(5)
-                ok = s.recv(100).startswith(b"+OK")
-                s.close()
-                if ok:
-                    return
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("popd does not answer")
-            time.sleep(0.1)
+        wait_greeting(self.port, "+OK", "popd")
 
     @property
     def port(self):

@@ -210,3 +210,19 @@ def greeting(port, host="127.0.0.1", timeout=5):
                 return None
             data += chunk
         return data.decode(errors="replace")
+
+
+def wait_greeting(port, prefix, what, timeout=20):
+    """Wait until the server on port greets with prefix (a restarted
+    daemon takes a moment); AssertionError naming what otherwise."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            line = greeting(port, timeout=2)
+            if line is not None and line.startswith(prefix):
+                return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise AssertionError("%s does not answer" % what)
+        time.sleep(0.1)
