@@ -7,6 +7,7 @@
  * aim many keys at one probe window, modulo the table size; a key lives
  * in one of the PROBE slots from there.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 #include "auth_throttle.h"
 
-#define KEY_MAX 336 /* "p " + ip (46) + " " + user (318) fits */
+#define KEY_MAX 340 /* "p " + ip (46) + "/64" + " " + user (318) fits */
 #define PROBE 16
 
 struct entry {
@@ -146,10 +147,25 @@ find(struct auth_throttle *t, const char *key, bool create, int64_t now)
 static void
 key_of(char *out, size_t n, char kind, const char *a, const char *b)
 {
+	static const unsigned char v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+	unsigned char v6[16];
+	char net[INET6_ADDRSTRLEN];
+	const char *suffix = "";
+
+	/* An IPv6 client usually has a whole /64 to itself: count the
+	 * network, or it could take a new address for every guess. */
+	if (inet_pton(AF_INET6, a, v6) == 1 &&
+	    memcmp(v6, v4mapped, sizeof v4mapped) != 0) {
+		memset(v6 + 8, 0, 8);
+		if (inet_ntop(AF_INET6, v6, net, sizeof net) != NULL) {
+			a = net;
+			suffix = "/64";
+		}
+	}
 	if (b != NULL)
-		snprintf(out, n, "%c %s %s", kind, a, b);
+		snprintf(out, n, "%c %s%s %s", kind, a, suffix, b);
 	else
-		snprintf(out, n, "%c %s", kind, a);
+		snprintf(out, n, "%c %s%s", kind, a, suffix);
 }
 
 static bool

@@ -43,6 +43,21 @@ main(void)
 	ok(!auth_throttle_ip_blocked(t, "192.0.2.1", now + 900),
 	    "a fresh allowance after the block");
 
+	/* IPv6: one /64 counts as one address; v4-mapped ones stay apart. */
+	now += 10000;
+	auth_throttle_fail(t, NULL, "2001:db8:1:2::1", now);
+	auth_throttle_fail(t, NULL, "2001:db8:1:2:aaaa::7", now);
+	auth_throttle_fail(t, NULL, "2001:db8:1:2:ffff:ffff:ffff:ffff", now);
+	ok(auth_throttle_ip_blocked(t, "2001:db8:1:2::99", now),
+	    "three addresses of one /64: the /64 is blocked");
+	ok(!auth_throttle_ip_blocked(t, "2001:db8:1:3::1", now),
+	    "the next /64 is not");
+	auth_throttle_fail(t, NULL, "::ffff:192.0.2.50", now);
+	auth_throttle_fail(t, NULL, "::ffff:192.0.2.51", now);
+	auth_throttle_fail(t, NULL, "::ffff:192.0.2.52", now);
+	ok(!auth_throttle_ip_blocked(t, "::ffff:192.0.2.53", now),
+	    "v4-mapped addresses are counted one by one");
+
 	/* (user, address) block: alice from .10 only. */
 	now += 10000;
 	auth_throttle_fail(t, "alice@x.test", "192.0.2.10", now);
