@@ -239,6 +239,9 @@ const struct cfg_key cfg_keys[] = {
 	    "recipients per message; more get 452 4.5.3"),
 	K_INT("smtpd_line_limit", "1000", 512, 65536,
 	    "longest command or text line, CRLF included"),
+	K_INT("smtpd_ip_sessions", "50", 1, 10000,
+	    "most SMTP connections from one client address outside "
+	    "mynetworks at once"),
 	K_INT("smtpd_error_limit", "20", 1, 1000,
 	    "errors in one session before smtpd hangs up"),
 	K_TIME("smtpd_pregreet_wait", "1s", 0, 30,

@@ -69,10 +69,13 @@ void daemon_serve(struct daemon *d, const char *name,
     const struct daemon_endpoint *eps, size_t neps, const char *user_key,
     void (*serve)(int, const struct server_listener *, void *))
     __attribute__((noreturn));
-/* daemon_store_prepare - for a daemon serving the store to users: the
- * account in user_key must be the store's owner (lmtpd_user), and
- * run_dir/<prog> (its session-count locks, lib/slots.h) must exist and
- * be that account's.  Call before daemon_serve. */
+/* daemon_run_subdir - make run_dir/<prog> (the session-count locks of
+ * lib/slots.h) the property of the account in user_key.  Call before
+ * daemon_serve. */
+void daemon_run_subdir(const struct daemon *d, const char *user_key);
+/* daemon_store_prepare - daemon_run_subdir for a daemon serving the
+ * store to users, whose account in user_key must also be the store's
+ * owner (lmtpd_user). */
 void daemon_store_prepare(const struct daemon *d, const char *user_key);
 /* daemon_session_id - a fresh id for log lines (a queue-ID-like string). */
 const char *daemon_session_id(void);

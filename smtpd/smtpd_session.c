@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "fd.h"
 #include "log.h"
+#include "slots.h"
 #include "smtpd.h"
 #include "tls.h"
 
@@ -99,13 +100,7 @@ serve(struct smtpd *st)
 {
 	size_t max = (size_t)cfg_int("smtpd_line_limit");
 	unsigned limit = (unsigned)cfg_int("smtpd_error_limit");
-	struct str err = STR_INIT;
 
-	st->host = daemon_hostname();
-	if (cidr_parse(cfg_str("mynetworks"), &st->mynetworks, &err) < 0)
-		log_error("mynetworks: %s", err.s);	/* cfg checked it */
-	str_free(&err);
-	st->relay_ok = st->local || smtpd_policy_relay(st);
 	if (!pregreet(st))
 		return;
 	smtpd_reply(st, "220 %s ESMTP roost", st->host);
@@ -180,6 +175,8 @@ cleanup_state(struct smtpd *st)
 	if (st->sub_open)
 		submit_close(&st->sub);
 	cidr_free(&st->mynetworks);
+	if (st->slot_ip >= 0)
+		close(st->slot_ip);
 	smtpcmd_free(&st->cmd);
 	str_free(&st->helo);
 	str_free(&st->sender);
@@ -191,6 +188,47 @@ cleanup_state(struct smtpd *st)
 	attrs_free(&st->rcpts);
 }
 
+/* begin - what every session knows before its first word: our name,
+ * mynetworks, whether the client may relay. */
+static void
+begin(struct smtpd *st)
+{
+	struct str err = STR_INIT;
+
+	st->host = daemon_hostname();
+	if (cidr_parse(cfg_str("mynetworks"), &st->mynetworks, &err) < 0)
+		log_error("mynetworks: %s", err.s);	/* cfg checked it */
+	str_free(&err);
+	st->relay_ok = st->local || smtpd_policy_relay(st);
+	st->slot_ip = -1;
+}
+
+/* admit - the per-address connection limit (not for mynetworks), taken
+ * before any TLS handshake: false to hang up, with a 421 only where the
+ * client can read it (not before implicit TLS). */
+static bool
+admit(struct smtpd *st, bool say)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+
+	if (st->relay_ok)
+		return true;
+	str_copyf(&dir, "%s/smtpd", cfg_str("run_dir"));
+	st->slot_ip = slot_take(dir.s, st->ss.peer.s,
+	    (unsigned)cfg_int("smtpd_ip_sessions"), &err);
+	if (st->slot_ip == -2)
+		log_warn("connection limit: %s", err.s);
+	str_free(&dir);
+	str_free(&err);
+	if (st->slot_ip != -1)
+		return true;
+	log_info("refused from=%s: too many connections", st->ss.peer.s);
+	if (say)
+		smtpd_reply(st, "421 4.7.0 %s Error: too many connections "
+		    "from your address", st->host);
+	return false;
+}
+
 void
 smtpd_session(int fd, const struct server_listener *l, void *ctx)
 {
@@ -199,7 +237,10 @@ smtpd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&st, 0, sizeof st);
 	session_open(&st.ss, fd, l->role, cfg_int("smtpd_timeout"));
-	if (strcmp(l->role, SMTPD_ROLE_SMTPS) != 0)
+	begin(&st);
+	if (!admit(&st, strcmp(l->role, SMTPD_ROLE_SMTPS) != 0))
+		;
+	else if (strcmp(l->role, SMTPD_ROLE_SMTPS) != 0)
 		serve(&st);
 	else if (!tls_available())
 		log_warn("implicit TLS is not available; closing");
@@ -256,6 +297,7 @@ smtpd_local(void)
 	    cfg_int("smtpd_timeout"));
 	str_copys(&st.ss.peer, "local");
 	buf_set_ops(&st.ss.b, &local_ops, NULL);
+	begin(&st);
 	serve(&st);
 	cleanup_state(&st);
 	session_close(&st.ss);

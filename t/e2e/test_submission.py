@@ -7,6 +7,7 @@ import base64
 import os
 import shutil
 import smtplib
+import socket
 import subprocess
 import tempfile
 import time
@@ -244,3 +245,27 @@ def test_msmtp_through_587(srv):
         assert r.returncode == 0, r.stdout + r.stderr
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_connections_per_address_are_limited(srv):
+    with srv.settings(["smtpd"], mynetworks="192.0.2.0/24",
+                      smtpd_ip_sessions="2", smtpd_pregreet_wait="0"):
+        held = [Raw(srv.r.port("smtp")) for _ in range(2)]
+        for r in held:
+            assert r.line().startswith(b"220")
+        r = Raw(srv.r.port("smtp"))
+        assert r.line().startswith(b"421 4.7.0")
+        r.close()
+        # on 465 the refusal comes before the handshake: no bytes at all
+        s = socket.create_connection(("127.0.0.1", srv.r.port("smtps")), 5)
+        s.settimeout(5)
+        assert s.recv(100) == b""
+        s.close()
+        # another address is not affected
+        other = socket.create_connection(("127.0.0.1", srv.r.port("smtp")),
+                                         5, source_address=("127.0.0.2", 0))
+        assert Raw(None, sock=other).line().startswith(b"220")
+        other.close()
+        for r in held:
+            r.close()
+    assert "too many connections" in srv.r.log("smtpd")

@@ -1,0 +1,57 @@
+/*
+ * daemon_run - start-up steps shared by the session daemons: the
+ * directory of their session-count locks, and for those that serve the
+ * store to users (imapd, popd, authd) the check that they run as its
+ * owner; see daemon.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "log.h"
+#include "priv.h"
+
+void
+daemon_run_subdir(const struct daemon *d, const char *user_key)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (priv_is_root() &&
+	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
+	str_copyf(&dir, "%s/%s", cfg_str("run_dir"), d->prog);
+	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST)
+		log_fatal("mkdir %s: %s", dir.s, strerror(errno));
+	if (priv_is_root() && chown(dir.s, uid, gid) < 0)
+		log_fatal("chown %s: %s", dir.s, strerror(errno));
+	str_free(&dir);
+	str_free(&err);
+}
+
+void
+daemon_store_prepare(const struct daemon *d, const char *user_key)
+{
+	struct str err = STR_INIT;
+	uid_t uid, store_uid;
+	gid_t gid, store_gid;
+
+	if (priv_is_root()) {
+		if (priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
+			log_fatal_config("%s: %s: %s", d->conf, user_key,
+			    err.s);
+		if (priv_lookup(cfg_str("lmtpd_user"), &store_uid, &store_gid,
+		    &err) < 0)
+			log_fatal_config("%s: lmtpd_user: %s", d->conf, err.s);
+		if (uid != store_uid)
+			log_fatal_config("%s: %s: must be the store's owner, "
+			    "lmtpd_user (%s)", d->conf, user_key,
+			    cfg_str("lmtpd_user"));
+	}
+	str_free(&err);
+	daemon_run_subdir(d, user_key);
+}
