@@ -279,20 +279,46 @@ cmd_mechs(struct buf *b, char **tok, int n)
 	return 0;
 }
 
+/* busy_slot - one of the authd_ip_sessions slots of ip (lib/slots.h):
+ * an fd to close when the exchange ends, -1 when all are taken, or -2
+ * when the slot files fail (logged; the exchange goes on). */
+static int
+busy_slot(const char *ip)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+	int fd;
+
+	str_copyf(&dir, "%s/authd", cfg_str("run_dir"));
+	fd = slot_take(dir.s, ip, (unsigned)cfg_int("authd_ip_sessions"),
+	    &err);
+	if (fd == -2)
+		log_warn("login limit: %s", err.s);
+	str_free(&dir);
+	str_free(&err);
+	return fd;
+}
+
 /* exchange - run the SASL exchange of a; 0 success, -1 failure (reason
- * in a), -2 cancelled, -3 the peer broke the protocol, -4 it went away. */
+ * in a), -2 cancelled, -3 the peer broke the protocol, -4 it went away,
+ * -5 too many exchanges of this address wait for their client. */
 static int
 exchange(struct buf *b, struct authd_attempt *a, const struct str *ir,
     struct authd_sasl **s, struct str *out)
 {
 	struct str line = STR_INIT, in = STR_INIT;
-	int rc;
+	int rc, slot = -2;
 
 	rc = authd_sasl_start(s, a, ir, out);
 	while (rc == 1) {
 		struct str enc = STR_INIT;
 		enum buf_status st;
 
+		/* Waiting for the remote client's answer holds this worker:
+		 * one address may have only a few such waits at once. */
+		if (slot == -2 && (slot = busy_slot(a->ip)) == -1) {
+			rc = -5;
+			break;
+		}
 		base64_encode(out->s, out->len, &enc);
 		reply(b, "CONT %s", enc.len ? enc.s : "=");
 		str_free(&enc);
@@ -316,30 +342,13 @@ exchange(struct buf *b, struct authd_attempt *a, const struct str *ir,
 		}
 		rc = authd_sasl_step(*s, &in, out);
 	}
+	if (slot >= 0)
+		close(slot);
 	if (in.s != NULL)
 		explicit_bzero(in.s, in.len);
 	str_free(&in);
 	str_free(&line);
 	return rc;
-}
-
-/* busy_slot - one of the authd_ip_sessions slots of ip (lib/slots.h):
- * an fd to close when the exchange ends, -1 when all are taken, or -2
- * when the slot files fail (logged; the exchange goes on). */
-static int
-busy_slot(const char *ip)
-{
-	struct str dir = STR_INIT, err = STR_INIT;
-	int fd;
-
-	str_copyf(&dir, "%s/authd", cfg_str("run_dir"));
-	fd = slot_take(dir.s, ip, (unsigned)cfg_int("authd_ip_sessions"),
-	    &err);
-	if (fd == -2)
-		log_warn("login limit: %s", err.s);
-	str_free(&dir);
-	str_free(&err);
-	return fd;
 }
 
 /* cmd_auth - AUTH <service> <mech> <ip> <secured> <ir>: 0 to go on, -1
@@ -354,7 +363,7 @@ cmd_auth(struct buf *b, char **tok, int n)
 	bool loopback;
 	long base = (long)cfg_int("auth_failure_delay") * 1000;
 	int64_t now = now_s();
-	int rc, ret = 0, slot = -2;
+	int rc, ret = 0;
 
 	if (n != 6 || !service_ok(tok[1]) || !mech_ok(tok[2]) ||
 	    !ip_check(tok[3], &loopback) || !flag_ok(tok[4], &a.secured) ||
@@ -370,14 +379,7 @@ cmd_auth(struct buf *b, char **tok, int n)
 		reply(b, "FAIL blocked %ld %s", base, BLOCKED_IP);
 		goto out;
 	}
-	/* An exchange holds this worker while the remote client thinks:
-	 * one address may hold only a few at once. */
-	if ((slot = busy_slot(a.ip)) == -1) {
-		log_attempt(&a, "", "fail reason=\"too many logins in "
-		    "progress from this address\"");
-		reply(b, "FAIL tempfail 0 too many logins in progress");
-		goto out;
-	}
+
 	if (!enabled(a.mech)) {
 		log_attempt(&a, "", REFUSED " (not enabled)");
 		reply(b, "FAIL mechanism 0 mechanism not enabled");
@@ -434,6 +436,10 @@ cmd_auth(struct buf *b, char **tok, int n)
 	} else if (rc == -2) {
 		log_attempt(&a, str_cstr(&a.user), "fail reason=cancelled");
 		reply(b, "FAIL cancelled 0 cancelled by the client");
+	} else if (rc == -5) {
+		log_attempt(&a, str_cstr(&a.user), "fail reason=\"too many "
+		    "logins waiting for the client at this address\"");
+		reply(b, "FAIL tempfail 0 too many logins in progress");
 	} else if (rc == -3) {
 		log_attempt(&a, str_cstr(&a.user), "fail reason=malformed");
 		ret = -1;
@@ -444,8 +450,6 @@ cmd_auth(struct buf *b, char **tok, int n)
 	}
 	authd_sasl_end(&s);
 out:
-	if (slot >= 0)
-		close(slot);
 	if (ir.s != NULL)
 		explicit_bzero(ir.s, ir.len);
 	str_free(&ir);

@@ -385,7 +385,7 @@ const struct cfg_key cfg_keys[] = {
 	K_TIME("authd_timeout", "15s", 1, 3600,
 	    "how long authd waits for a client daemon's next line"),
 	K_INT("authd_ip_sessions", "4", 1, 1000,
-	    "most logins in progress from one client address at once"),
+	    "most logins of one address waiting for their client at once"),
 	K_STR("auth_source", "roost", auth_source_check,
 	    "passwords: roost (the user table) or saslauthd (system "
 	    "accounts)"),

@@ -248,13 +248,19 @@ def stalled_scram(srv, n):
 def test_stalled_logins_cannot_hold_every_authd_worker(srv):
     with srv.settings(["authd"], authd_ip_sessions="2", authd_timeout="3s"):
         stalled = stalled_scram(srv, 2)
-        # a third login from the same address: a temporary failure
-        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
-        with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
-            c.login(USER, PASSWORD)
-        c.logout()
-        # from another address, at once
+        # a third exchange that would wait for this address's client:
+        # a temporary failure
+        r = Raw(srv.r.port("imap"))
+        r.line()
+        resp = r.cmd("a AUTHENTICATE SCRAM-SHA-256")
+        assert resp.startswith(b"a NO [UNAVAILABLE]"), resp
+        r.close()
+        # a login that needs no answer still goes through at once, from
+        # this address and from any other
         t = time.monotonic()
+        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
+        c.login(USER, PASSWORD)
+        c.logout()
         s = smtplib.SMTP("127.0.0.1", srv.r.port("smtp"), timeout=30,
                          source_address=("127.0.0.2", 0))
         s.ehlo()
@@ -263,11 +269,11 @@ def test_stalled_logins_cannot_hold_every_authd_worker(srv):
         assert time.monotonic() - t < 2
         # authd gives the stalled workers back after authd_timeout
         time.sleep(3.5)
-        c = imaplib.IMAP4("127.0.0.1", srv.r.port("imap"), timeout=30)
-        c.login(USER, PASSWORD)
-        c.logout()
         for r in stalled:
+            assert r.cmd("").startswith(b"a NO"), "stalled login ended"
             r.close()
+        more = stalled_scram(srv, 1)
+        more[0].close()
 
 
 def test_blocked_pair_answers_alike_right_or_wrong(srv):
