@@ -21,7 +21,6 @@
 #include "imapd.h"
 #include "log.h"
 #include "mime.h"
-#include "slots.h"
 #include "tls.h"
 
 #define CAPS_ANY "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE LITERAL+"
@@ -441,18 +440,10 @@ finish(struct imapd *st)
 static bool
 admit(struct imapd *st, bool say)
 {
-	struct str dir = STR_INIT, err = STR_INIT;
-
-	str_copyf(&dir, "%s/imapd", cfg_str("run_dir"));
-	st->slot_ip = slot_take(dir.s, st->ss.peer.s,
-	    (unsigned)cfg_int("imapd_ip_sessions"), &err);
-	if (st->slot_ip == -2)
-		log_warn("connection limit: %s", err.s);
-	str_free(&dir);
-	str_free(&err);
+	st->slot_ip = session_admit(&st->ss, "imapd",
+	    cfg_int("imapd_ip_sessions"));
 	if (st->slot_ip != -1)
 		return true;
-	log_info("refused from=%s: too many connections", st->ss.peer.s);
 	if (say)
 		buf_puts(&st->ss.b,
 		    "* BYE Too many connections from your address\r\n");

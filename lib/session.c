@@ -4,9 +4,11 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "daemon.h"
 #include "log.h"
 #include "session.h"
+#include "slots.h"
 #include "sock.h"
 #include "tls.h"
 
@@ -51,4 +53,21 @@ session_verb(struct str *line, char *verb, size_t vmax, const char **args)
 	verb[i] = '\0';
 	*args = i < line->len ? line->s + i + 1 : "";
 	return i == 0 ? -1 : 0;
+}
+
+int
+session_admit(const struct session *ss, const char *daemon, long long limit)
+{
+	struct str dir = STR_INIT, err = STR_INIT;
+	int fd;
+
+	str_copyf(&dir, "%s/%s", cfg_str("run_dir"), daemon);
+	fd = slot_take(dir.s, ss->peer.s, (unsigned)limit, &err);
+	if (fd == -2)
+		log_warn("connection limit: %s", err.s);
+	else if (fd == -1)
+		log_info("refused from=%s: too many connections", ss->peer.s);
+	str_free(&dir);
+	str_free(&err);
+	return fd;
 }

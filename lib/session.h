@@ -29,4 +29,12 @@ void session_close(struct session *ss);
 int session_verb(struct str *line, char *verb, size_t vmax,
     const char **args);
 
+/* session_admit - the per-address connection limit: one of limit slot
+ * files for the client's address under run_dir/<daemon> (lib/slots.h).
+ * The slot's fd (keep it open for the session), -1 when the address has
+ * all its slots (logged as refused: hang up), or -2 when the slot files
+ * fail (logged; let the client in rather than refuse everyone). */
+int session_admit(const struct session *ss, const char *daemon,
+    long long limit);
+
 #endif

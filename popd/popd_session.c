@@ -10,7 +10,6 @@
 #include "cfg.h"
 #include "log.h"
 #include "popd.h"
-#include "slots.h"
 #include "tls.h"
 
 /* Failed logins before the connection is closed. */
@@ -181,18 +180,10 @@ dispatch(struct popd *p, const char *verb, const char *args)
 static bool
 admit(struct popd *p, bool say)
 {
-	struct str dir = STR_INIT, err = STR_INIT;
-
-	str_copyf(&dir, "%s/popd", cfg_str("run_dir"));
-	p->slot_ip = slot_take(dir.s, p->ss.peer.s,
-	    (unsigned)cfg_int("popd_ip_sessions"), &err);
-	if (p->slot_ip == -2)
-		log_warn("connection limit: %s", err.s);
-	str_free(&dir);
-	str_free(&err);
+	p->slot_ip = session_admit(&p->ss, "popd",
+	    cfg_int("popd_ip_sessions"));
 	if (p->slot_ip != -1)
 		return true;
-	log_info("refused from=%s: too many connections", p->ss.peer.s);
 	if (say)
 		buf_puts(&p->ss.b, "-ERR [SYS/TEMP] Too many connections from "
 		    "your address\r\n");

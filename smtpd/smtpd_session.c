@@ -13,7 +13,6 @@
 #include "daemon.h"
 #include "fd.h"
 #include "log.h"
-#include "slots.h"
 #include "smtpd.h"
 #include "tls.h"
 
@@ -209,20 +208,12 @@ begin(struct smtpd *st)
 static bool
 admit(struct smtpd *st, bool say)
 {
-	struct str dir = STR_INIT, err = STR_INIT;
-
 	if (st->relay_ok)
 		return true;
-	str_copyf(&dir, "%s/smtpd", cfg_str("run_dir"));
-	st->slot_ip = slot_take(dir.s, st->ss.peer.s,
-	    (unsigned)cfg_int("smtpd_ip_sessions"), &err);
-	if (st->slot_ip == -2)
-		log_warn("connection limit: %s", err.s);
-	str_free(&dir);
-	str_free(&err);
+	st->slot_ip = session_admit(&st->ss, "smtpd",
+	    cfg_int("smtpd_ip_sessions"));
 	if (st->slot_ip != -1)
 		return true;
-	log_info("refused from=%s: too many connections", st->ss.peer.s);
 	if (say)
 		smtpd_reply(st, "421 4.7.0 %s Error: too many connections "
 		    "from your address", st->host);
