@@ -13,10 +13,12 @@
 #define ROOST_TAP_H
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +134,24 @@ diag(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+}
+
+static int __attribute__((unused))
+tap_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* tap_rmtree - remove a test's scratch directory and everything in it
+ * (no shell: a path is never a command). */
+static void __attribute__((unused))
+tap_rmtree(const char *dir)
+{
+	if (nftw(dir, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		diag("could not remove %s", dir);
 }
 
 static int __attribute__((unused))

@@ -301,7 +301,6 @@ hostile(void)
 int
 main(void)
 {
-	struct str cmd = STR_INIT;
 
 	if (mkdtemp(dir) == NULL)
 		bail("mkdtemp");
@@ -310,10 +309,7 @@ main(void)
 	virtual();
 	parse_targets();
 	hostile();
-	str_copyf(&cmd, "rm -rf %s", dir);
-	if (system(cmd.s) != 0)
-		diag("could not remove %s", dir);
-	str_free(&cmd);
+	tap_rmtree(dir);
 	str_free(&err);
 	str_free(&src);
 	str_free(&db);

@@ -213,14 +213,7 @@ main(void)
 	}
 
 	users_close(&u);
-	{
-		struct str cmd = STR_INIT;
-
-		str_copyf(&cmd, "rm -rf %s", dir);
-		if (system(cmd.s) != 0)
-			diag("cannot remove %s", dir);
-		str_free(&cmd);
-	}
+	tap_rmtree(dir);
 	user_rec_free(&rec);
 	str_free(&out);
 	str_free(&err);

@@ -7,7 +7,6 @@
  * worker pool) and a failed handshake.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -541,20 +540,10 @@ test_resume(void)
 	str_free(&err);
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void
 cleanup_dir(void)
 {
-	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		diag("could not remove %s", dir);
+	tap_rmtree(dir);
 }
 
 int
