@@ -157,6 +157,7 @@ received(struct cleanup_msg *m, struct str *out)
 	const char *auth = attr_get(&m->facts, "auth");
 	const char *r;
 	size_t n;
+	bool ext;
 
 	if (m->local) {
 		str_catf(out, "Received: by %s (roost, from userid %u) id %s; ",
@@ -177,11 +178,12 @@ received(struct cleanup_msg *m, struct str *out)
 		str_catf(out, "\t(using %s)\n", tls);
 	if (auth && *auth)
 		str_catf(out, "\t(authenticated sender: %s)\n", auth);
-	/* RFC 3848 protocol names for TLS and AUTH */
+	/* RFC 3848 (and RFC 6531 3.7.3 for UTF8SMTP) protocol names for
+	 * TLS and AUTH */
+	ext = strcmp(proto, "ESMTP") == 0 || strcmp(proto, "UTF8SMTP") == 0;
 	str_catf(out, "\tby %s (roost) with %s%s%s id %s",
-	    daemon_hostname(), proto, strcmp(proto, "ESMTP") == 0 && tls &&
-	    *tls ? "S" : "", strcmp(proto, "ESMTP") == 0 && auth && *auth ?
-	    "A" : "", m->id);
+	    daemon_hostname(), proto, ext && tls && *tls ? "S" : "",
+	    ext && auth && *auth ? "A" : "", m->id);
 	if (m->rcpt.n == 1) {
 		r = m->rcpt.v[0].value.s;
 		n = strcspn(r, " ");

@@ -103,19 +103,36 @@ def test_submitted_mail_arrives_with_esmtpsa(srv):
     s = submission(srv)
     s.sendmail(USER, [USER], msg(USER, "submitted"))
     s.quit()
+    head = received_of(srv, "submitted")
+    assert "with ESMTPSA" in head and "TLSv1." in head, head
+
+
+def received_of(srv, subject):
+    """The Received header of the message with subject in alice's
+    INBOX, once it is there."""
     c = srv.imap(USER)
     deadline = time.time() + 20
     while True:
         c.select("INBOX")
-        typ, data = c.search(None, "SUBJECT", "submitted")
+        typ, data = c.search(None, "SUBJECT", '"%s"' % subject)
         if data[0]:
             break
         assert time.time() < deadline, "not delivered"
         time.sleep(0.2)
     typ, data = c.fetch(data[0].split()[-1], "(BODY.PEEK[HEADER])")
-    head = data[0][1].decode()
     c.logout()
-    assert "with ESMTPSA" in head and "TLSv1." in head, head
+    return data[0][1].decode(errors="replace")
+
+
+def test_smtputf8_submission_is_utf8smtpsa(srv):
+    s = smtplib.SMTP_SSL("127.0.0.1", srv.r.port("smtps"), timeout=30,
+                         context=tls_context())
+    s.ehlo()
+    s.login(USER, PASSWORD)
+    s.sendmail(USER, [USER], msg(USER, "utf8 submitted").encode(),
+               mail_options=["SMTPUTF8"])
+    s.quit()
+    assert "with UTF8SMTPSA" in received_of(srv, "utf8 submitted")
 
 
 def test_auth_command_errors(srv):
