@@ -95,20 +95,13 @@ fi
 
 # -- roost -------------------------------------------------------------------
 if [ "$ONLY" != dovecot ]; then
-	$R --port-base "$ROOST_BASE" start >/dev/null
 	# As for Dovecot: no per-user or per-address session limit in the
 	# way of IDLERS sessions from 127.0.0.1, and no login delay.
-	cat >>"$W/roost/etc/roost.conf" <<CF
+	bench_roost_setup imapd "$U" "$PW" <<CF
 imapd_user_sessions = 10000
 imapd_ip_sessions = 10000
 auth_failure_delay = 0
 CF
-	$R restart imapd >/dev/null
-	i=1
-	while [ "$i" -le "$U" ]; do
-		echo "$PW" | $R user add "user$i" --password-stdin >/dev/null
-		i=$((i + 1))
-	done
 	RO_PORT=$((ROOST_BASE + 143))
 	echo "roost: $(fill "$RO_PORT")"
 fi

@@ -226,3 +226,19 @@ bench_rounds() {
 	[ -z "$ratios" ] || echo "ratio roost/dovecot, $3: median" \
 	    "$(bench_median $ratios) of$ratios"
 }
+
+# bench_roost_setup SERVICE USERS PASSWORD - start the embedded roost
+# of $R at port base $ROOST_BASE, add the roost.conf lines on standard
+# input (the limits that would get in the way of the load), restart
+# authd and SERVICE to apply them, and add users user1..USERS.
+bench_roost_setup() {
+	$R --port-base "$ROOST_BASE" start >/dev/null
+	cat >>"$W/roost/etc/roost.conf"
+	$R restart authd >/dev/null
+	$R restart "$1" >/dev/null
+	i=1
+	while [ "$i" -le "$2" ]; do
+		echo "$3" | $R user add "user$i" --password-stdin >/dev/null
+		i=$((i + 1))
+	done
+}

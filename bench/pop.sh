@@ -106,21 +106,13 @@ fi
 
 # -- roost -------------------------------------------------------------------
 if [ "$ONLY" != dovecot ]; then
-	$R --port-base "$ROOST_BASE" start >/dev/null
 	# As for Dovecot: no per-user or per-address session limit in the
 	# way of C clients of U users from 127.0.0.1, and no login delay.
-	cat >>"$W/roost/etc/roost.conf" <<CF
+	bench_roost_setup popd "$U" "$PW" <<CF
 popd_user_sessions = 10000
 popd_ip_sessions = 10000
 auth_failure_delay = 0
 CF
-	$R restart authd >/dev/null 2>&1 || true
-	$R restart popd >/dev/null
-	i=1
-	while [ "$i" -le "$U" ]; do
-		echo "$PW" | $R user add "user$i" --password-stdin >/dev/null
-		i=$((i + 1))
-	done
 	RO_POP=$((ROOST_BASE + 110))
 	echo "roost: $(fill $((ROOST_BASE + 143)))"
 fi
