@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "authc.h"
 #include "imap_parse.h"
 #include "server.h"
 #include "session.h"
@@ -49,8 +50,7 @@ struct imapd {
 	struct imap_limits lim;
 	enum imapd_state state;
 	const char *store_dir;
-	struct str mechs;	/* authd's mechanisms (imapd_auth.c) */
-	bool mechs_known, mechs_secured;
+	struct authc_memo mechs;	/* authd's mechanisms (imapd_auth.c) */
 	struct store *store;	/* after login */
 	struct str user;	/* the store user name, after login */
 	int notify_fd;		/* store_notify_open, during IDLE */

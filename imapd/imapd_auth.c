@@ -15,22 +15,13 @@
 
 #define SERVICE "imap"
 
-/* mechs - authd's mechanisms for this connection, asked once per
- * connection and again after STARTTLS; NULL while authd cannot be
- * reached (not kept: the next call asks again). */
+/* mechs - authd's mechanisms for this connection (NULL while authd
+ * cannot be reached). */
 static const char *
 mechs(struct imapd *st)
 {
-	bool secured = tls_active(&st->ss.b);
-
-	if (!st->mechs_known || st->mechs_secured != secured) {
-		st->mechs_known = authc_mechs(SERVICE, secured, st->ss.peer.s,
-		    &st->mechs) == 0;
-		st->mechs_secured = secured;
-		if (!st->mechs_known)
-			return NULL;
-	}
-	return str_cstr(&st->mechs);
+	return authc_memo_get(&st->mechs, SERVICE, tls_active(&st->ss.b),
+	    st->ss.peer.s);
 }
 
 /* plaintext_ok - LOGIN is offered where authd would take PLAIN; while

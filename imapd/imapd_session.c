@@ -421,7 +421,7 @@ finish(struct imapd *st)
 	if (st->notify_fd >= 0)
 		close(st->notify_fd);
 	store_close(&st->store);
-	str_free(&st->mechs);
+	authc_memo_free(&st->mechs);
 	imap_cmd_free(&st->cmd);
 	imap_seqset_free(&st->saved);
 	str_free(&st->user);

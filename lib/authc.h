@@ -129,6 +129,19 @@ int authc_converse(struct buf *b, const char *prefix, const char *service,
 void authc_delay(struct buf *b, const struct authc_result *res);
 bool authc_offers(const char *list, const char *mech);
 
+/* authc_memo - authd's mechanisms for one client connection, asked
+ * once and again when the connection's protection changes (STARTTLS).
+ * authc_memo_get: the list, or NULL while authd cannot be reached (not
+ * kept: the next call asks again).  Zero-initialise; free with
+ * authc_memo_free. */
+struct authc_memo {
+	struct str list;
+	bool known, secured;
+};
+const char *authc_memo_get(struct authc_memo *m, const char *service,
+    bool secured, const char *ip);
+void authc_memo_free(struct authc_memo *m);
+
 /* authc_set_socket - use path instead of authd_listen (tests). */
 void authc_set_socket(const char *path);
 

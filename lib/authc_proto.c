@@ -79,3 +79,23 @@ authc_delay(struct buf *b, const struct authc_result *res)
 	(void)buf_flush(b);
 	nanosleep(&ts, NULL);
 }
+
+const char *
+authc_memo_get(struct authc_memo *m, const char *service, bool secured,
+    const char *ip)
+{
+	if (!m->known || m->secured != secured) {
+		m->secured = secured;
+		m->known = authc_mechs(service, secured, ip, &m->list) == 0;
+		if (!m->known)
+			return NULL;
+	}
+	return str_cstr(&m->list);
+}
+
+void
+authc_memo_free(struct authc_memo *m)
+{
+	str_free(&m->list);
+	m->known = false;
+}

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "attr.h"
+#include "authc.h"
 #include "cidr.h"
 #include "server.h"
 #include "session.h"
@@ -40,8 +41,7 @@ struct smtpd {
 	int slot_ip;			/* lib/slots.h lock, or -1 */
 	struct str auth_user;		/* after AUTH: the store user */
 	unsigned auth_failures;
-	struct str mechs;		/* authd's mechanisms (smtpd_auth.c) */
-	bool mechs_known, mechs_tls;
+	struct authc_memo mechs;	/* authd's mechanisms (smtpd_auth.c) */
 	int hello;			/* 0, 'H'ELO or 'E'HLO */
 	struct str helo;
 	unsigned errors;

@@ -17,26 +17,21 @@
 /* Failed AUTH commands after which the connection is closed. */
 #define AUTH_FAILURES_MAX 3
 
-/* mechs - authd's mechanisms for this connection; asked again after
- * STARTTLS.  Empty where AUTH is not offered: local submissions, and
- * connections where authd refuses plaintext (SMTP then hides AUTH until
- * TLS is on, as Postfix's smtpd_tls_auth_only does).  NULL while authd
- * cannot be reached (not kept: the next call asks again). */
+/* mechs - authd's mechanisms for this connection: empty where AUTH is
+ * not offered (local submissions, and, as Postfix's
+ * smtpd_tls_auth_only, connections without TLS where authd refuses
+ * plaintext), NULL while authd cannot be reached. */
 static const char *
 mechs(struct smtpd *st)
 {
+	const char *m;
+
 	if (st->local)
 		return "";
-	if (!st->mechs_known || st->mechs_tls != st->tls) {
-		st->mechs_tls = st->tls;
-		st->mechs_known = authc_mechs(SERVICE, st->tls, st->ss.peer.s,
-		    &st->mechs) == 0;
-		if (!st->mechs_known)
-			return NULL;
-		if (!st->tls && !authc_offers(str_cstr(&st->mechs), "PLAIN"))
-			str_clear(&st->mechs);
-	}
-	return str_cstr(&st->mechs);
+	m = authc_memo_get(&st->mechs, SERVICE, st->tls, st->ss.peer.s);
+	if (m != NULL && !st->tls && !authc_offers(m, "PLAIN"))
+		return "";
+	return m;
 }
 
 void

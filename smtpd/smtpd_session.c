@@ -183,7 +183,7 @@ cleanup_state(struct smtpd *st)
 	str_free(&st->content);
 	str_free(&st->sub_reason);
 	str_free(&st->auth_user);
-	str_free(&st->mechs);
+	authc_memo_free(&st->mechs);
 	attrs_free(&st->rcpts);
 }
 
