@@ -7,6 +7,7 @@
 #   make test         unit tests (TAP, run by prove)
 #   make check        deps + build + unit tests + end-to-end tests
 #   make check-asan   unit and end-to-end tests against the sanitizer build
+#   make e2e E2E=t/e2e/test_crash.py   some of the end-to-end tests
 #   make start        deps + build + start the embedded system in ./local
 #   make install DESTDIR=... PREFIX=...
 
@@ -137,7 +138,7 @@ asan:
 DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
              liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl \
              libsasl2-modules
-DEB_TEST  := python3 python3-pytest perl swaks libnet-ssleay-perl curl \
+DEB_TEST  := python3 python3-pytest python3-pytest-timeout perl swaks libnet-ssleay-perl curl \
              procps lmdb-utils \
              postfix isync mutt offlineimap3 bsdutils gsasl \
              fetchmail getmail6 msmtp sasl2-bin
@@ -164,15 +165,24 @@ deps:
 deps-test:
 	$(call install_missing,$(DEB_BUILD) $(DEB_TEST))
 
+# The corpora of other projects sit beside the repository, in
+# ../shared/corpora. A test skips one that is missing, unless
+# ROOST_REQUIRE_CORPORA=1 (CI) makes that a failure.
+export ROOST_CORPORA ?= $(abspath $(CURDIR)/../shared/corpora)
+
 # prove runs each TAP program directly, killed if it hangs for 2 minutes.
+# Each end-to-end test has its own timeout (t/e2e/pytest.ini); the
+# whole run's is a last resort.
 PROVE := prove --exec 'timeout 120' --timer
-PYTEST := timeout 1500 /usr/bin/python3 -m pytest -q -p no:cacheprovider
+PYTEST := timeout 1500 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs
+# E2E: which end-to-end tests (files or node IDs) `make e2e` runs.
+E2E ?= t/e2e
 
 test unit: all
 	$(PROVE) $(UNIT_BIN)
 
 e2e: all
-	ROOST_BIN=$(abspath $(BINDIR)) $(PYTEST) t/e2e
+	ROOST_BIN=$(abspath $(BINDIR)) $(PYTEST) $(E2E)
 
 check: deps-test
 	$(MAKE) all

@@ -103,15 +103,18 @@ class Roost:
 
     def status(self):
         """{service: pid or None} from roostctl status."""
-        out = self.ctl("status", check=False).stdout
         result = {}
-        for line in out.splitlines():
+        for line in self.status_lines():
             m = re.match(r"(\S+)\s+up \(pid (\d+)\).*, ready$", line)
             if m:
                 result[m.group(1)] = int(m.group(2))
             elif line.split() and line.split()[0] in SERVICES:
                 result[line.split()[0]] = None
         return result
+
+    def status_lines(self):
+        """roostctl status as it prints it, a line a service."""
+        return self.ctl("status", check=False, timeout=30).stdout.splitlines()
 
     def service(self, name, up):
         """Bring one service down (s6-svc -d, waiting until it is gone)

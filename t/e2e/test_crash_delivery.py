@@ -2,18 +2,24 @@
 mailbox: 2000 messages over SMTP while qmgr and lmtpd (master and
 workers) are killed with SIGKILL again and again; once the queue has
 drained, every acknowledged message is in each of its recipients'
-mailboxes exactly once, and nothing else is."""
+mailboxes exactly once, and nothing else is.
+
+The kills are tied to progress (killer.py): a step is a message
+acknowledged or one that left the queue, and a kill comes every hundred
+or so steps, each after the last killed master is back, while mail comes
+in and on while it drains.
+"""
 import collections
 import os
 import random
 import re
-import signal
 import smtplib
 import threading
-import time
 
-from roost import children, wait_for
-from test_delivery import add_user, mailbox, queue_empty, set_conf
+from killer import Killer
+from roost import wait_for
+from test_delivery import (add_user, mailbox, queue_empty, queue_entries,
+                           set_conf)
 
 MESSAGES = 2000
 THREADS = 6
@@ -28,8 +34,8 @@ def rcpts_of(n):
     return [first]
 
 
-def send_all(r, todo, acked, lock):
-    while True:
+def send_all(r, todo, acked, lock, stop):
+    while not stop.is_set():
         with lock:
             if not todo:
                 return
@@ -37,17 +43,21 @@ def send_all(r, todo, acked, lock):
         to = ["%s@localhost" % u for u in rcpts_of(n)]
         msg = ("From: load@localhost\r\nTo: %s\r\nSubject: crash %d\r\n"
                "X-Test: m%d\r\n\r\nbody %d\r\n" % (", ".join(to), n, n, n))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while not stop.is_set():
             try:
                 with smtplib.SMTP("127.0.0.1", r.port("smtp"),
-                                  timeout=30) as s:
+                                  timeout=10) as s:
                     s.sendmail("load@localhost", to, msg.encode())
                 with lock:
                     acked.add(n)
                 break
             except (smtplib.SMTPException, OSError):
-                time.sleep(0.05)   # not acknowledged: try again
+                stop.wait(0.05)   # not acknowledged: try again
+
+
+def queued(r):
+    return sum(len(queue_entries(r, s))
+               for s in ("incoming", "active", "deferred"))
 
 
 def test_kill9_qmgr_and_lmtpd_under_load(fresh):
@@ -59,36 +69,27 @@ def test_kill9_qmgr_and_lmtpd_under_load(fresh):
         add_user(fresh, u)
     todo = list(range(MESSAGES))
     random.shuffle(todo)
-    acked, lock = set(), threading.Lock()
+    acked, lock, stop = set(), threading.Lock(), threading.Event()
     workers = [threading.Thread(target=send_all,
-                                args=(fresh, todo, acked, lock))
+                                args=(fresh, todo, acked, lock, stop))
                for _ in range(THREADS)]
     for w in workers:
         w.start()
-    kills = collections.Counter()
-    # kill while mail comes in, and on while it drains, until both
-    # have had their share
-    while any(w.is_alive() for w in workers) or (
-            min(kills["qmgr"], kills["lmtpd"]) < 8 and
-            not queue_empty(fresh)):
-        time.sleep(random.uniform(0.1, 0.25))
-        st = fresh.status()
-        svc = random.choice(("qmgr", "lmtpd"))
-        pid = st.get(svc)
-        if not pid:
-            continue
-        # lmtpd: sometimes the master, sometimes a busy worker
-        victims = children(pid) if svc == "lmtpd" and \
-            random.random() < 0.5 else []
-        victim = random.choice(victims) if victims else pid
-        try:
-            os.kill(victim, signal.SIGKILL)
-            kills[svc] += 1
-        except ProcessLookupError:
-            pass
-    for w in workers:
-        w.join()
-    assert kills["qmgr"] >= 3 and kills["lmtpd"] >= 3, kills
+    killer = Killer(fresh, {"qmgr": ("master",),
+                            "lmtpd": ("master", "worker")},
+                    every=(100, 200))
+    try:
+        # a step: a message acknowledged, or one that left the queue
+        killer.run(progress=lambda: 2 * len(acked) - queued(fresh),
+                   finished=lambda: not any(w.is_alive()
+                                            for w in workers) and
+                   queue_empty(fresh),
+                   total=2 * MESSAGES)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(30)
+    killer.require(at_least=3)
     assert len(acked) == MESSAGES
 
     wait_for(lambda: queue_empty(fresh), 120, step=0.5)

@@ -136,6 +136,38 @@ diag(const char *fmt, ...)
 	printf("\n");
 }
 
+/*
+ * tap_corpus - where a corpus of ../shared/corpora is: $ROOST_CORPORA/rel
+ * (make sets it from the repository root), else ../shared/corpora/rel
+ * from the current directory (prove runs from the repository root).
+ */
+static __attribute__((unused)) const char *
+tap_corpus(const char *rel, char *buf, size_t size)
+{
+	const char *top = getenv("ROOST_CORPORA");
+
+	snprintf(buf, size, "%s/%s", top && *top ? top : "../shared/corpora",
+	    rel);
+	return buf;
+}
+
+/* tap_no_corpus - a corpus is missing: a skip, or a failure where
+ * ROOST_REQUIRE_CORPORA is set (CI must not pass on skips). */
+static void __attribute__((unused))
+tap_no_corpus(const char *what, const char *path)
+{
+	const char *req = getenv("ROOST_REQUIRE_CORPORA");
+
+	if (req && *req && strcmp(req, "0") != 0)
+		ok(0, "%s not found at %s (ROOST_REQUIRE_CORPORA is set)",
+		    what, path);
+	else {
+		printf("ok %d # SKIP %s not found at %s\n", ++tap_n, what,
+		    path);
+		fflush(stdout);
+	}
+}
+
 static int __attribute__((unused))
 tap_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -1,7 +1,7 @@
 /*
  * test-addr - RFC 5321 paths: hand-picked cases, then the is_email test
  * set (Dominic Sayers, BSD licence) from ROOST_ISEMAIL or the shared
- * corpus.  is_email grades addresses against RFC 5322 as well; an SMTP
+ * corpora (tap_corpus).  is_email grades addresses against RFC 5322 as well; an SMTP
  * path must take its VALID, DNSWARN (DNS is not syntax) and RFC5321
  * categories and refuse ERR, CFWS and DEPREC (no comments or folding in
  * paths) and RFC5322 (forms only a message header may carry: general
@@ -179,6 +179,7 @@ static void
 isemail(void)
 {
 	const char *file = getenv("ROOST_ISEMAIL");
+	char where[1024];
 	struct str xml = STR_INIT, addr = STR_INIT, path = STR_INIT;
 	char chunk[8192];
 	const char *t;
@@ -186,9 +187,9 @@ isemail(void)
 	FILE *f;
 
 	if (file == NULL)
-		file = "/work/shared/corpora/isemail/tests.xml";
+		file = tap_corpus("isemail/tests.xml", where, sizeof where);
 	if ((f = fopen(file, "r")) == NULL) {
-		skip("is_email test set not found");
+		tap_no_corpus("is_email test set", file);
 		return;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)

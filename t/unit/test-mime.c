@@ -4,7 +4,8 @@
  * The BODYSTRUCTURE / BODY / ENVELOPE expectations in `oracle` are
  * Dovecot 2.3.19's output for the same messages (with CRLF line ends),
  * taken with doveadm fetch imap.bodystructure etc.  The mime4j corpus
- * (../shared/corpora/mime4j/testmsgs) is read at run time when present.
+ * (../shared/corpora/mime4j/testmsgs, or ROOST_MIME4J) is read at run
+ * time when present.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -20,8 +21,6 @@
 #include "str.h"
 #include "tap.h"
 
-/* the corpus folder; ROOST_MIME4J overrides it */
-#define CORPUS_DIR "/work/shared/corpora/mime4j/testmsgs"
 
 static const struct {
 	const char *name, *msg, *bs, *body, *env;
@@ -1322,15 +1321,15 @@ test_corpus(void)
 {
 	struct str o = STR_INIT, want = STR_INIT, got = STR_INIT;
 	struct dirent *de;
+	char where[512];
 	const char *dir = getenv("ROOST_MIME4J") ? getenv("ROOST_MIME4J") :
-	    CORPUS_DIR;
+	    tap_corpus("mime4j/testmsgs", where, sizeof where);
 	DIR *d = opendir(dir);
 	size_t nmsg = 0, agree = 0, ndv = 0;
 	unsigned seed = 12345;
 
 	if (!d) {
-		printf("ok %d # SKIP mime4j corpus not found at %s\n", ++tap_n,
-		    dir);
+		tap_no_corpus("mime4j corpus", dir);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
