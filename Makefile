@@ -174,7 +174,8 @@ export ROOST_CORPORA ?= $(abspath $(CURDIR)/../shared/corpora)
 # Each end-to-end test has its own timeout (t/e2e/pytest.ini); the
 # whole run's is a last resort.
 PROVE := prove --exec 'timeout 120' --timer
-PYTEST := timeout 1500 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs
+PYTEST := timeout 1500 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
+          --durations=10
 # E2E: which end-to-end tests (files or node IDs) `make e2e` runs.
 E2E ?= t/e2e
 

@@ -2,7 +2,7 @@
 # fresh-debian.sh - the README's two commands on a Debian 12 root that
 # has never seen roost.
 #
-#   bash t/fresh-debian.sh [--keep] [--no-pinned]
+#   bash t/fresh-debian.sh [--keep] [--no-pinned] [--ci]
 #
 # As root. Builds (once, then reuses) a `debootstrap --variant=minbase
 # bookworm` root with build-essential, git, python3 and ca-certificates,
@@ -13,8 +13,10 @@
 # and /dev/pts mounted - runs `sh bootstrap` (checking that SMTP
 # answers), `make check`, and then the crash tests again pinned to one
 # CPU (`taskset -c 0`) to show that they progress on a slow machine.
-# It prints how long each step took and the test summaries; the full
-# output is in $FRESH_DIR/log/. Not part of `make check`.
+# With --ci it runs CI's whole `bash .ci/run` (make check and make
+# check-asan) in place of `make check`. It prints how long each step
+# took and the test summaries; the full output is in $FRESH_DIR/log/.
+# Not part of `make check`.
 #
 # The namespace has no route out: apt reaches the mirror through a Unix
 # socket that a socat on the host forwards, and the chroot's /etc/hosts
@@ -27,12 +29,13 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${FRESH_DIR:-/var/tmp/roost-fresh}
-keep=0 pinned=1
+keep=0 pinned=1 ci=0
 for a in "$@"; do
 	case $a in
 	--keep) keep=1 ;;
 	--no-pinned) pinned=0 ;;
-	*) echo "usage: $0 [--keep] [--no-pinned]" >&2; exit 2 ;;
+	--ci) ci=1 ;;
+	*) echo "usage: $0 [--keep] [--no-pinned] [--ci]" >&2; exit 2 ;;
 	esac
 done
 die() { echo "fresh-debian: $*" >&2; exit 1; }
@@ -50,8 +53,8 @@ if [ -n "$need" ]; then
 fi
 
 # The first bookworm "main" mirror of this machine's apt sources.
-mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-	/etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
+mirror=$({ cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+	/etc/apt/sources.list.d/*.sources 2>/dev/null || true; } | awk '
 	/^deb[ \t]/ && $0 ~ / bookworm / { print $2; exit }
 	/^URIs:/ { uri = $2 }
 	/^Suites:/ && uri != "" && $0 ~ /[ \t]bookworm([ \t]|$)/ { print uri; exit }')
@@ -142,14 +145,18 @@ inside() {
 	step smtp-greeting "python3 -c 'import socket; s = socket.create_connection((\"127.0.0.1\", 10025), 10); print(s.recv(512).decode())'" ||
 		return 1
 	step stop "make stop" || return 1
-	step make-check "make check" || return 1
+	if [ $ci = 1 ]; then
+		step ci "bash .ci/run" || return 1
+	else
+		step make-check "make check" || return 1
+	fi
 	if [ $pinned = 1 ]; then
 		step crash-pinned "taskset -c 0 make e2e E2E='t/e2e/test_crash.py t/e2e/test_crash_delivery.py'" ||
 			return 1
 	fi
 }
 export -f inside
-export root log sock mport pinned
+export root log sock mport pinned ci
 rc=0
 unshare --mount --net --pid --fork --mount-proc="$root/proc" \
 	bash -c inside || rc=$?
@@ -164,7 +171,7 @@ echo
 if [ -s "$log/smtp-greeting.log" ]; then
 	echo "SMTP greeting: $(head -n1 "$log/smtp-greeting.log")"
 fi
-for f in make-check crash-pinned; do
+for f in make-check ci crash-pinned; do
 	[ -s "$log/$f.log" ] || continue
 	echo "$f:"
 	grep -E '^(Files=|Result:)|^(FAILED|ERROR) |[0-9]+ (passed|failed)' \

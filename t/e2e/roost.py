@@ -3,6 +3,7 @@
 Each instance lives in its own temporary directory with its own port
 base, so tests (and developers' own instances) can run side by side.
 """
+import atexit
 import os
 import random
 import glob
@@ -164,6 +165,27 @@ class Roost:
                     cwd.startswith(self.dir + "/"):
                 found.append(int(d))
         return found
+
+
+_open_bin = None
+
+
+def open_bin(*names):
+    """A folder holding copies of the programs `names` that any user may
+    run. Tests that run a program as another user must not depend on
+    where the tree is: a clone in root's home (mode 700 on Debian) keeps
+    bin/ from everyone else."""
+    global _open_bin
+    if _open_bin is None:
+        _open_bin = tempfile.mkdtemp(prefix="roost-bin-")
+        os.chmod(_open_bin, 0o755)
+        atexit.register(shutil.rmtree, _open_bin, True)
+    for name in names:
+        dst = os.path.join(_open_bin, name)
+        if not os.path.exists(dst):
+            shutil.copy(os.path.join(BIN, name), dst)   # links followed
+            os.chmod(dst, 0o755)
+    return _open_bin
 
 
 def children(pid):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from roost import BIN, Roost, uid_of, wait_for
+from roost import Roost, open_bin, uid_of, wait_for
 
 NOBODY = pwd.getpwnam("nobody")
 MSG = b"Subject: pipe test\n\nFrom here\n>From there\nbody\n"
@@ -293,7 +293,8 @@ def test_unprivileged_pipe_runs_everything_as_itself():
         os.setgroups([])
         os.setgid(NOBODY.pw_gid)
         os.setuid(NOBODY.pw_uid)
-    p = subprocess.Popen([os.path.join(BIN, "pipe"), "-c", str(conf)],
+    p = subprocess.Popen([os.path.join(open_bin("pipe"), "pipe"), "-c",
+                          str(conf)],
                          preexec_fn=drop, stdout=subprocess.DEVNULL,
                          stderr=open(d / "log", "wb"))
     try:
