@@ -29,10 +29,12 @@ class Stalled(AssertionError):
 
 
 class Killer:
-    def __init__(self, r, services, every=(40, 100), deadline=300,
+    def __init__(self, r, services, every=(40, 100), deadline=240,
                  stall=60, restart=30):
         """services: {name: kinds}, kinds a tuple of "master" and
-        "worker" (a busy child of the master)."""
+        "worker" (a busy child of the master). The deadline is shorter
+        than pytest's per-test timeout (t/e2e/pytest.ini), so that a
+        slow run ends with this diagnosis rather than a bare timeout."""
         self.r = r
         self.services = services
         self.every = every          # steps of progress between kills
