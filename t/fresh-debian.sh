@@ -90,6 +90,7 @@ if [ ! -s "$base" ]; then
 fi
 
 rm -rf "$root"
+find "$log" -name '*.log' ! -name debootstrap.log -delete
 mkdir -p "$root"
 tar -C "$root" -xf "$base"
 # The working tree as it is (committed or not), without build output.
