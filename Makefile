@@ -44,7 +44,7 @@ CC      ?= cc
 PKGS    := lmdb openssl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -D_GNU_SOURCE -Ilib -DLIBEXECDIR='"$(LIBEXECDIR)"' \
+CPPFLAGS += -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' \
             -DSYSCONFDIR='"$(SYSCONFDIR)"'
 CFLAGS  ?=
 ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
@@ -58,9 +58,21 @@ DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 
-LIB_SRC := $(wildcard lib/*.c)
+# lib/ is layered, each layer a folder and an archive: base -> daemon ->
+# mail -> mime and store (lib/README.md). A layer is compiled with the
+# headers of its own and the lower layers only, so an include of a
+# higher layer fails the build. Programs and tests see every layer.
+LAYERS    := base daemon mail mime store
+INC_base  := -Ilib/base
+INC_daemon := $(INC_base) -Ilib/daemon
+INC_mail  := $(INC_daemon) -Ilib/mail
+INC_mime  := $(INC_mail) -Ilib/mime
+INC_store := $(INC_mail) -Ilib/store
+INC_all   := $(INC_mail) -Ilib/mime -Ilib/store
+LIB_SRC := $(wildcard $(LAYERS:%=lib/%/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
-LIBROOST := $(OUT)/libroost.a
+# the archives in link order: the highest layer first
+LIBROOST := $(foreach l,store mime mail daemon base,$(OUT)/lib/lib$l.a)
 
 UNIT_SRC := $(wildcard t/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(OUT)/t/%)
@@ -87,11 +99,18 @@ all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload \
 
 $(OUT)/%.o: %.c $(OUT)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(INC_all) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBROOST): $(LIB_OBJ)
-	@rm -f $@
-	$(AR) rcs $@ $^
+define layer_rule
+$(OUT)/lib/$1/%.o: lib/$1/%.c $(OUT)/flags
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $(INC_$1) $$(ALL_CFLAGS) -MMD -MP -c -o $$@ $$<
+
+$(OUT)/lib/lib$1.a: $(patsubst %.c,$(OUT)/%.o,$(wildcard lib/$1/*.c))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$l)))
 
 define prog_rule
 $(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) $(LIBROOST)
@@ -225,7 +244,7 @@ install: all
 	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 format-check:
-	clang-format --dry-run -Werror $(wildcard lib/*.[ch] */*.c */*.h)
+	clang-format --dry-run -Werror $(wildcard lib/*/*.[ch] */*.c */*.h)
 
 clean:
 	rm -rf build bin

@@ -1,7 +1,7 @@
 /*
  * authd - the authentication daemon: libsasl2's server side, the
  * password table and the failed-login counters, for smtpd, imapd and
- * popd (lib/authc.h is their client; the protocol is in authd(8)).
+ * popd (lib/mail/authc.h is their client; the protocol is in authd(8)).
  *
  * Files: main.c wires; authd_session.c speaks the line protocol and
  * applies the throttle and plaintext rules; authd_sasl.c drives

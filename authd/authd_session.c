@@ -1,7 +1,7 @@
 /*
  * authd_session - one connection from smtpd, imapd or popd: the line
- * protocol of authd(8) (summed up in lib/authc.h), the plaintext rule
- * (auth_plaintext), the failed-login throttle (lib/auth_throttle.h)
+ * protocol of authd(8) (summed up in lib/mail/authc.h), the plaintext rule
+ * (auth_plaintext), the failed-login throttle (lib/daemon/auth_throttle.h)
  * and one log line per attempt.
  *
  * authd trusts its peers to pass on what their clients sent, not to be
@@ -279,7 +279,7 @@ cmd_mechs(struct buf *b, char **tok, int n)
 	return 0;
 }
 
-/* busy_slot - one of the authd_ip_sessions slots of ip (lib/slots.h):
+/* busy_slot - one of the authd_ip_sessions slots of ip (lib/base/slots.h):
  * an fd to close when the exchange ends, -1 when all are taken, or -2
  * when the slot files fail (logged; the exchange goes on). */
 static int

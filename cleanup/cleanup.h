@@ -1,45 +1,8 @@
 /*
  * cleanup - shared declarations of the queue writer.
  *
- * The cleanup protocol, version 1.0 (attribute lists as in lib/attr.h).
- * Clients are smtpd and the sendmail wrapper (lib/submit.h); the socket
- * is cleanup_listen (mode 0666: any local user may submit, and cleanup
- * tells trusted callers from local users by SO_PEERCRED).
- *
- *   S: proto=cleanup version=1.0                   greeting
- *   C: request=submit                              envelope
- *      sender=ADDR                                 empty: null sender <>
- *      mail_params=BODY=8BITMIME SMTPUTF8 ...      ESMTP MAIL parameters,
- *                                                  already validated
- *      rcpt=ADDR [NOTIFY=.. ORCPT=..]              one per recipient, in
- *                                                  order, with its params
- *      client_addr=, client_port=, client_name=, helo=, proto=
- *                                                  (ESMTP, SMTP, LOCAL..),
- *      tls=, auth=                                 session facts for the
- *                                                  Received header
- *      flags=rcpt_from_headers,...                 sendmail -t and friends
- *      fullname=                                   sendmail -F
- *   S: status=ok | status=tempfail reason=.. | status=fail reason=..
- *   C: content: "<n>\n" followed by n bytes, repeated; "0\n" ends it.
- *      The content is the message with LF line ends, dot-unstuffed.
- *      "-\n" instead aborts the transaction.
- *   S: status=ok queue_id=ID   only after the entry is durable
- *    | status=tempfail reason=..  | status=fail reason=..
- *
- * A connection may carry several transactions.  Envelope attributes that
- * only a trusted caller (root, smtpd_user, our own uid) may set
- * (client_*, helo, proto, tls, auth) are ignored from local users, whose
- * login name is recorded instead (local_user) and is the default sender.
- * A submission without client_addr is local even from a trusted caller.
- * Chunks are at most 1 MiB (REC_MAX); a request other than submit is
- * answered status=tempfail and the connection closed.
- *
- * An abort ("-\n") is not answered: cleanup discards the unfinished
- * entry and waits for the next envelope.  A message over
- * message_size_limit or with a broken header section is read to its end
- * and then refused (status=fail, reason "5.3.4 ..." or "5.6.0 ..."), so
- * the client always sees the answer in step.  Unknown envelope
- * attributes are ignored (room for minor versions).
+ * The protocol it serves is lib/mail/cleanupproto.h; its clients are
+ * smtpd and the sendmail wrapper (lib/mail/submit.h).
  */
 #ifndef CLEANUP_H
 #define CLEANUP_H
@@ -49,12 +12,11 @@
 #include <sys/types.h>
 
 #include "attr.h"
+#include "cleanupproto.h"
 #include "qid.h"
 #include "server.h"
 #include "str.h"
 
-#define CLEANUP_PROTO "cleanup"
-#define CLEANUP_VERSION "1.0"
 #define CLEANUP_LINE_MAX 4096
 
 #define CLEANUP_HEADER_MAX (1024 * 1024)	/* header section bytes */

@@ -1,6 +1,6 @@
 /*
  * cleanup_queue - writing one queue entry: tmp/ID with O_EXCL, records
- * as in lib/rec.h, then the commit (fsync, rename into incoming/, fsync
+ * as in lib/mail/rec.h, then the commit (fsync, rename into incoming/, fsync
  * of incoming/).  roost-queue(5) has the states.
  */
 #include <errno.h>

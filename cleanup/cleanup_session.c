@@ -169,7 +169,7 @@ cleanup_session(int fd, const struct server_listener *l, void *ctx)
 	session_open(&ss, fd, l->role, cfg_int("cleanup_timeout"));
 	if (identify(fd, &m) < 0)
 		goto out;
-	attr_greet(&ss.b, CLEANUP_PROTO, CLEANUP_VERSION);
+	attr_greet(&ss.b, CLEANUPPROTO_NAME, CLEANUPPROTO_VERSION);
 	for (;;) {
 		st = attr_read(&ss.b, &req, &err);
 		if (st != BUF_OK) {

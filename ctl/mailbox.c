@@ -1,6 +1,6 @@
 /*
  * mailbox - roostctl mailbox list|show|fetch|check, user undelete and
- * expire: the message store (lib/store.h) seen by the administrator.
+ * expire: the message store (lib/store/store.h) seen by the administrator.
  *
  * Output is meant for scripts as much as for people: one record per
  * line, fields separated by a single TAB (mailbox names never contain

@@ -9,7 +9,7 @@
  * A queue ID is checked with qid_valid() before any path is built from
  * it, so no argument can name a file outside the queue.
  *
- * Status records (lib/qstatus.h) are appended only while the entry sits
+ * Status records (lib/mail/qstatus.h) are appended only while the entry sits
  * in hold/, where qmgr never looks, so we never append beside it; and
  * only to a status file that exists (a new one would be root's, and
  * qmgr could not append to it).

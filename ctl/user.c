@@ -1,8 +1,8 @@
 /*
  * user - roostctl user add|del|list|passwd|quota|forward|undelete.
  *
- * The user table and the password table live in data_dir (lib/users.h),
- * the mailboxes in store_dir (lib/store.h).  Files are given to the
+ * The user table and the password table live in data_dir (lib/mail/users.h),
+ * the mailboxes in store_dir (lib/store/store.h).  Files are given to the
  * store owner (ctl_store_owner) so lmtpd and imapd can read them.  A
  * password never appears on the command line, in the environment or in
  * any output: it comes from one line of standard input

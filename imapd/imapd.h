@@ -1,7 +1,7 @@
 /*
  * imapd - shared declarations of the IMAP server.
  *
- * One worker process serves one connection at a time (lib/server.c);
+ * One worker process serves one connection at a time (lib/daemon/server.c);
  * struct imapd is that connection's state.  Command handlers take the
  * parsed command, write untagged responses and the tagged completion
  * into st->ss.b themselves, and return.  After each command the
@@ -59,7 +59,7 @@ struct imapd {
 	bool condstore;		/* CONDSTORE enabled (RFC 7162 3.1) */
 	unsigned auth_failures;
 	unsigned bad_commands;	/* in a row; too many closes */
-	int slot_ip, slot_user;	/* lib/slots.h locks, or -1 */
+	int slot_ip, slot_user;	/* lib/base/slots.h locks, or -1 */
 	/* The tagged completion of the command running: kept back until
 	 * the untagged news the command may carry has been written. */
 	struct str tagged;

@@ -1,5 +1,5 @@
 /*
- * lmtpd_data - DATA and BDAT: decode the message with lib/smtpdata
+ * lmtpd_data - DATA and BDAT: decode the message with lib/mail/smtpdata
  * exactly as smtpd does (so dot-unstuffing and the end of data mean
  * the same on both sides of the queue), write it into one store spool
  * file behind a Return-Path header, and hand over to lmtpd_deliver.

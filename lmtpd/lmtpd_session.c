@@ -1,7 +1,7 @@
 /*
  * lmtpd_session - one LMTP conversation (RFC 2033): the greeting, the
  * command loop and the envelope commands.  Commands are parsed by
- * lib/smtpcmd as smtpd's are; LHLO takes the place of EHLO, and HELO
+ * lib/mail/smtpcmd as smtpd's are; LHLO takes the place of EHLO, and HELO
  * and EHLO are refused (RFC 2033 4.1).
  *
  * RCPT resolves the address to a store user at once, so an unknown

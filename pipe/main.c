@@ -1,6 +1,6 @@
 /*
  * pipe - runs the deliveries aliases ask for that need a process or
- * another account: |command and /file (protocol: lib/pipeproto.h).
+ * another account: |command and /file (protocol: lib/mail/pipeproto.h).
  *
  * Unlike the other daemons it keeps root when started as root: each
  * delivery's child becomes the account the alias belongs to (never

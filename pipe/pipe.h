@@ -5,7 +5,7 @@
  *                   worker pool; stays root when started as root
  *   pipe_session.c  one connection: peer check, requests, the child
  *                   that becomes the delivery's account
- *   pipe_req.c      the request parser (strict: lib/pipeproto.h)
+ *   pipe_req.c      the request parser (strict: lib/mail/pipeproto.h)
  *   pipe_command.c  |command: /bin/sh -c under a timeout
  *   pipe_exit.c     exit status to status/dsn/text (sysexits.h)
  *   pipe_file.c     /file: mbox append under locks

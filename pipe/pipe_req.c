@@ -1,5 +1,5 @@
 /*
- * pipe_req - the request of lib/pipeproto.h, parsed strictly: qmgr is
+ * pipe_req - the request of lib/mail/pipeproto.h, parsed strictly: qmgr is
  * trusted to speak the protocol, so anything else is a bug or an
  * intruder and the connection ends (STYLE 7.6, no repairs).
  */

@@ -1,7 +1,7 @@
 /*
  * popd - shared declarations of the POP3 server.
  *
- * One worker serves one connection at a time (lib/server.c); struct popd
+ * One worker serves one connection at a time (lib/daemon/server.c); struct popd
  * is that connection's state.  A session never locks the mailbox: at
  * login it takes a snapshot of INBOX (UIDs, sizes, files) and serves it
  * to the end; message files never change and outlive an expunge by the
@@ -63,7 +63,7 @@ struct popd {
 	unsigned auth_failures;
 	unsigned errors;	/* -ERR answers in a row; too many closes */
 	unsigned long commands;
-	int slot_ip, slot_user;	/* lib/slots.h locks, or -1 */
+	int slot_ip, slot_user;	/* lib/base/slots.h locks, or -1 */
 };
 
 /* popd_session - serve one POP3 connection to the end. */

@@ -1,5 +1,5 @@
 /*
- * qmgr_pipe - the client of pipe(8) (lib/pipeproto.h) for "|command"
+ * qmgr_pipe - the client of pipe(8) (lib/mail/pipeproto.h) for "|command"
  * and "/file" targets: one connection per delivery, at most
  * pipe_concurrency at once.  Anything short of a complete answer is a
  * deferral: the command may have run, and there is no way to know.

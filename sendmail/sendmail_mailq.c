@@ -1,7 +1,7 @@
 /*
  * sendmail_mailq - list the queue as Postfix's mailq does (-bp).
  *
- * The listing is lib/qlist's, the same as "roostctl queue list".  It
+ * The listing is lib/mail/qlist's, the same as "roostctl queue list".  It
  * reads queue_dir directly, which ordinary users may not do on an
  * installed system: we then say so and exit EX_NOPERM rather than print
  * an empty queue.

@@ -38,7 +38,7 @@ struct smtpd {
 	bool relay_ok;			/* in mynetworks (or local) */
 	struct cidr_list mynetworks;
 	bool tls;			/* TLS is on (STARTTLS or SMTPS) */
-	int slot_ip;			/* lib/slots.h lock, or -1 */
+	int slot_ip;			/* lib/base/slots.h lock, or -1 */
 	struct str auth_user;		/* after AUTH: the store user */
 	unsigned auth_failures;
 	struct authc_memo mechs;	/* authd's mechanisms (smtpd_auth.c) */

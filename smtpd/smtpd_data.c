@@ -1,5 +1,5 @@
 /*
- * smtpd_data - DATA and BDAT: read the message (lib/smtpdata decodes
+ * smtpd_data - DATA and BDAT: read the message (lib/mail/smtpdata decodes
  * it), enforce the size and line limits, stream it to cleanup and answer
  * 250 only once cleanup has made it durable.
  *

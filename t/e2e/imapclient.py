@@ -423,7 +423,7 @@ def simple_message(subject="hello", body=b"Hello there.\r\n", extra=b"",
 # -- the server under test -----------------------------------------------------
 def auth_delay_key():
     """(name, value) of the configuration key for the delay after a
-    failed login, from lib/cfg_keys.c, with a value that keeps the
+    failed login, from lib/daemon/cfg_keys.c, with a value that keeps the
     tests fast but measurable; None while there is no such key."""
     try:
         with open(os.path.join(TOP, "lib", "cfg_keys.c")) as f:

@@ -1,4 +1,4 @@
-"""Read roost queue files (lib/rec.h): typed records, each a type byte,
+"""Read roost queue files (lib/mail/rec.h): typed records, each a type byte,
 a LEB128 payload length and the payload, ending with an 'E' record."""
 
 
@@ -33,7 +33,7 @@ def records(data, end="E"):
 
 
 def status(path):
-    """The status file at path (lib/qstatus.h) as a list of {name: value}
+    """The status file at path (lib/mail/qstatus.h) as a list of {name: value}
     dicts, [] when there is none."""
     try:
         with open(path, "rb") as f:

@@ -1,5 +1,5 @@
 """pipe(8): |command and /file deliveries, driven over its socket with
-the protocol of lib/pipeproto.h, as qmgr drives it."""
+the protocol of lib/mail/pipeproto.h, as qmgr drives it."""
 import os
 import pathlib
 import pwd

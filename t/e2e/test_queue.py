@@ -33,7 +33,7 @@ def leb(n):
 
 
 def rec(kind, payload=b""):
-    """One record (lib/rec.h): type, LEB128 length, payload."""
+    """One record (lib/mail/rec.h): type, LEB128 length, payload."""
     return kind + leb(len(payload)) + payload
 
 
@@ -63,7 +63,7 @@ def put(r, state, qid, data=None, **kw):
 
 
 def status(r, qid, *records):
-    """Append status records (lib/qstatus.h), each a dict."""
+    """Append status records (lib/mail/qstatus.h), each a dict."""
     with open(r.path("queue", "status", qid), "ab") as f:
         for attrs in records:
             text = "".join("%s=%s\n" % (k, str(v).replace("%", "%25")

@@ -214,7 +214,7 @@ def test_mailq_empty_queue(tmp_path, roost):
 
 
 def rec(kind, payload=b""):
-    """One queue-file record (lib/rec.h): type, LEB128 length, payload."""
+    """One queue-file record (lib/mail/rec.h): type, LEB128 length, payload."""
     n, length = len(payload), b""
     while True:
         byte, n = n & 0x7f, n >> 7

@@ -1,5 +1,5 @@
 /*
- * test-attr - the attribute list encoding (lib/attr.c).
+ * test-attr - the attribute list encoding (lib/base/attr.c).
  */
 #include <poll.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 /*
  * test-auth-scram - the SCRAM secrets users_passwd_set stores for authd
- * (lib/users.c): RFC 5802's SCRAM-SHA-1 and RFC 7677's SCRAM-SHA-256
+ * (lib/mail/users.c): RFC 5802's SCRAM-SHA-1 and RFC 7677's SCRAM-SHA-256
  * examples, whose salt and iteration count give known StoredKey and
  * ServerKey; the examples' client proof and server signature are
  * verified against the secret the way a server does; and the secrets

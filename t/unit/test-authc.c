@@ -1,5 +1,5 @@
 /*
- * test-authc - the client of authd (lib/authc.h) against a scripted
+ * test-authc - the client of authd (lib/mail/authc.h) against a scripted
  * fake authd: the request lines it sends, CONT/OK/FAIL handling, the
  * final data, cancelling, what a bad peer or no peer at all gives, and
  * that nothing a remote client sends can add a line or a token.

@@ -1,5 +1,5 @@
 /*
- * test-qlist - finding and listing queue entries (lib/qlist.c): which
+ * test-qlist - finding and listing queue entries (lib/mail/qlist.c): which
  * names count as entries, the order, the status folded into the
  * listing, and entries that are corrupt or hostile.
  */

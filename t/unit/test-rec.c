@@ -1,6 +1,6 @@
 /*
- * test-rec - queue file records (lib/rec.c) and reading an entry's
- * envelope (lib/queue.c).
+ * test-rec - queue file records (lib/mail/rec.c) and reading an entry's
+ * envelope (lib/mail/queue.c).
  */
 #include <fcntl.h>
 #include <stdint.h>

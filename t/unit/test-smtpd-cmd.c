@@ -1,4 +1,4 @@
-/* test-smtpd-cmd - the SMTP command parser (lib/smtpcmd). */
+/* test-smtpd-cmd - the SMTP command parser (lib/mail/smtpcmd). */
 #include <string.h>
 
 #include "smtpcmd.h"

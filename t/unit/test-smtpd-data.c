@@ -1,5 +1,5 @@
 /*
- * test-smtpd-data - the DATA/BDAT decoder (lib/smtpdata): exact
+ * test-smtpd-data - the DATA/BDAT decoder (lib/mail/smtpdata): exact
  * dot-unstuffing, <CRLF>.<CRLF> as the only end, every smuggling
  * variant, bare CR/LF; each case fed in one block and a byte at a time.
  */

@@ -1,5 +1,5 @@
 /*
- * test-tls - lib/tls: the self-signed certificate, loading (and the
+ * test-tls - lib/daemon/tls: the self-signed certificate, loading (and the
  * errors that name key and file), handshakes over a socketpair with an
  * OpenSSL client in a child process, the STARTTLS read-ahead discard,
  * SNI selection (exact and wildcard), the protocol range, resumption
@@ -188,7 +188,7 @@ client_ctx(int maxv)
 	return cc;
 }
 
-/* ---- the server side (lib/tls over buf) ---- */
+/* ---- the server side (lib/daemon/tls over buf) ---- */
 
 struct served {
 	int rc;			/* tls_start */

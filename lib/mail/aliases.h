@@ -1,6 +1,6 @@
 /*
  * aliases - the aliases(5) and virtual alias text files, parsed and
- * compiled into lib/table files (FILE.db) by newaliases.
+ * compiled into lib/base/table files (FILE.db) by newaliases.
  *
  * aliases(5): "name: target, target, ..." with continuation lines that
  * begin with a blank, # comments, targets being addresses, local names,

@@ -8,7 +8,7 @@
  * sender, virtual aliases and users' forward= lists are only ever
  * looked up as addresses.
  *
- * Tables are lib/table handles, which notice a rebuilt file at every
+ * Tables are lib/base/table handles, which notice a rebuilt file at every
  * lookup, so a long-lived resolver (an smtpd worker) sees newaliases and
  * roostctl changes at once.
  */

@@ -1,5 +1,5 @@
 /*
- * store_int - internals shared by the lib/store_*.c files; not for
+ * store_int - internals shared by the lib/store/store_*.c files; not for
  * callers of store.h.  roost-store(5) describes the databases and the
  * record formats defined here.
  */

@@ -3,7 +3,7 @@
  * (passwd.db); see users.h.
  *
  * Values are attribute text, "name=value\n" lines with '%', CR, LF and
- * NUL written %XX as in lib/attr.h; unknown names are ignored so later
+ * NUL written %XX as in lib/base/attr.h; unknown names are ignored so later
  * versions may add fields.
  */
 #include <crypt.h>

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "cleanupproto.h"
 #include "fd.h"
 #include "sock.h"
 #include "submit.h"
@@ -84,7 +85,8 @@ submit_open(struct submit *s, const char *path, int timeout_ms)
 		str_free(&err);
 		return io_fail(s, st, "reading the greeting");
 	}
-	if (attr_check_greeting(&a, "cleanup", "1.0", &err) < 0) {
+	if (attr_check_greeting(&a, CLEANUPPROTO_NAME, CLEANUPPROTO_VERSION,
+	    &err) < 0) {
 		str_copyf(&s->reason, "cleanup: %s", err.s);
 		attrs_free(&a);
 		str_free(&err);

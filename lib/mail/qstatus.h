@@ -1,8 +1,8 @@
 /*
  * qstatus - per-recipient delivery progress of a queue entry, kept
  * beside it without ever rewriting the message: queue_dir/status/<id>,
- * an append-only file of lib/rec records of type QSTATUS_REC, each an
- * attr list (lib/attr.h).  A record is appended and fsynced after each
+ * an append-only file of lib/mail/rec records of type QSTATUS_REC, each an
+ * attr list (lib/base/attr.h).  A record is appended and fsynced after each
  * delivery attempt and before the outcome is acted on; a torn last
  * record (crash mid-append) is ignored by readers and cut off by the
  * next writer.  The status file is removed after the entry itself.

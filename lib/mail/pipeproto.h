@@ -1,7 +1,7 @@
 /*
  * pipeproto - the protocol between qmgr and pipe(8), which runs the
  * deliveries an alias asks for that need a process or another account:
- * "|command" and "/file".  Attribute lists as in lib/attr.h; the socket
+ * "|command" and "/file".  Attribute lists as in lib/base/attr.h; the socket
  * is pipe_listen, and pipe(8) serves only callers whose SO_PEERCRED uid
  * is root, its own or qmgr_user's.
  *

@@ -31,7 +31,8 @@
 
 #define DAY 86400LL
 
-/* log_level_check - the levels lib/daemon.c maps onto log_set_level(). */
+/* log_level_check - the levels lib/daemon/daemon.c maps onto
+ * log_set_level(). */
 static int
 log_level_check(const char *value, struct str *err)
 {

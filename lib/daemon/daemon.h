@@ -70,7 +70,7 @@ void daemon_serve(struct daemon *d, const char *name,
     void (*serve)(int, const struct server_listener *, void *))
     __attribute__((noreturn));
 /* daemon_run_subdir - make run_dir/<prog> (the session-count locks of
- * lib/slots.h) the property of the account in user_key.  Call before
+ * lib/base/slots.h) the property of the account in user_key.  Call before
  * daemon_serve. */
 void daemon_run_subdir(const struct daemon *d, const char *user_key);
 /* daemon_store_prepare - daemon_run_subdir for a daemon serving the

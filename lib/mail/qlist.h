@@ -3,7 +3,7 @@
  * (roostctl queue, mailq).  Read-only: nothing here moves an entry.
  *
  * Entries are found by name: only directory entries that are exactly a
- * queue ID (lib/qid.h) count, so editor droppings and temporary names
+ * queue ID (lib/base/qid.h) count, so editor droppings and temporary names
  * are never listed, and a path built from a listed name stays inside its
  * directory.  An entry may vanish between the scan and the read (qmgr
  * delivered it): it is then skipped, not an error.

@@ -4,7 +4,7 @@
  * Under queue_dir: tmp/ (being written, not yet a message), incoming/
  * (committed by cleanup, not yet seen by qmgr), active/, deferred/,
  * hold/ and corrupt/ (qmgr's).  An entry is one file named by its queue
- * ID, in the format of lib/rec.h.  The only ways an entry enters a
+ * ID, in the format of lib/mail/rec.h.  The only ways an entry enters a
  * state are rename(2) into that directory, after fsync of the file and
  * of the directory it leaves; roost-queue(5) has the state table.
  */

@@ -30,7 +30,7 @@ int session_verb(struct str *line, char *verb, size_t vmax,
     const char **args);
 
 /* session_admit - the per-address connection limit: one of limit slot
- * files for the client's address under run_dir/<daemon> (lib/slots.h).
+ * files for the client's address under run_dir/<daemon> (lib/base/slots.h).
  * The slot's fd (keep it open for the session), -1 when the address has
  * all its slots (logged as refused: hang up), or -2 when the slot files
  * fail (logged; let the client in rather than refuse everyone). */

@@ -2,7 +2,7 @@
  * qstatus - the append-only per-entry delivery status file; the format
  * and the meaning of each attribute are in qstatus.h.
  *
- * Records use the framing of lib/rec (type byte, LEB128 length,
+ * Records use the framing of lib/mail/rec (type byte, LEB128 length,
  * payload) with the one type QSTATUS_REC; we read them ourselves
  * because a torn tail is normal here (a crash mid-append) while
  * rec_get() rightly calls any short record corrupt.  A torn tail is a

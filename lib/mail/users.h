@@ -1,6 +1,6 @@
 /*
  * users - the user and domain table (data_dir/users.db) and the password
- * table (data_dir/passwd.db), both lib/table files.
+ * table (data_dir/passwd.db), both lib/base/table files.
  *
  * User names: "alice@example.test" for a user of a virtual domain,
  * "bob" for a user of the local domains (myhostname, localhost,
@@ -8,7 +8,7 @@
  * domain needs the domain in the table (users_add adds it).
  *
  * users.db entries: "D:<domain>" -> "" (a managed virtual domain);
- * "U:<user>" -> attr text (lib/attr.h): quota=<octets, 0 default>,
+ * "U:<user>" -> attr text (lib/base/attr.h): quota=<octets, 0 default>,
  * forward=<addresses, comma-separated>, keep=<0|1> (keep a copy when
  * forwarding), created=<unix time>.  It holds no secret: smtpd and qmgr
  * read it.  passwd.db: "<user>" -> attr text: crypt=<crypt(3) hash>,
