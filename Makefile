@@ -91,7 +91,7 @@ $(file >$(OUT)/flags,$(FLAGS_NOW))
 endif
 
 .PHONY: all asan deps deps-test test check check-asan check-pinned unit e2e \
-        start stop install clean format-check
+        start stop install clean
 .DEFAULT_GOAL := all
 
 all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload \
@@ -242,9 +242,6 @@ install: all
 	    install -m 644 conf/roost.conf $(DESTDIR)$(SYSCONFDIR)/roost.conf
 	install -m 644 man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
-
-format-check:
-	clang-format --dry-run -Werror $(wildcard lib/*/*.[ch] */*.c */*.h)
 
 clean:
 	rm -rf build bin
