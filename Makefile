@@ -140,6 +140,14 @@ $(OUT)/t/test-imap-parse $(OUT)/t/test-imap-search: $(OUT)/t/%: \
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# pipe's request parser, exit map and mbox form do no I/O: its test
+# links them.
+PIPE_TESTED := $(OUT)/pipe/pipe_req.o $(OUT)/pipe/pipe_exit.o \
+               $(OUT)/pipe/pipe_mbox.o
+$(OUT)/t/test-pipe: $(OUT)/t/unit/test-pipe.o $(PIPE_TESTED) $(LIBROOST)
+	@mkdir -p $(@D)
+	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 	ln -sf sendmail $@
 

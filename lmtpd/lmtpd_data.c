@@ -204,27 +204,15 @@ lmtpd_bdat(struct lmtpd *st)
 {
 	unsigned long long n = st->cmd.chunk;
 	bool last = st->cmd.last, ok = st->in_mail && st->nrcpt > 0;
-	struct str chunk = STR_INIT;
 	enum buf_status bs;
 
 	if (ok && !st->in_bdat) {
 		st->in_bdat = true;
 		start(st);
 	}
-	/* RFC 3030 2: the chunk is read even when the command fails */
-	while (n > 0) {
-		size_t k = n < PUSH_AT ? (size_t)n : PUSH_AT;
-
-		str_clear(&chunk);
-		if ((bs = buf_read_exact(&st->ss.b, &chunk, k)) != BUF_OK) {
-			str_free(&chunk);
-			return lost(st, bs);
-		}
-		if (ok)
-			take(st, chunk.s, chunk.len);
-		n -= k;
-	}
-	str_free(&chunk);
+	if ((bs = smtpdata_chunk(&st->ss.b, n, PUSH_AT, ok ? take : NULL,
+	    st)) != BUF_OK)
+		return lost(st, bs);
 	if (!ok) {
 		st->errors++;
 		lmtpd_reply(st, "503 5.5.1 Error: %s",

@@ -137,6 +137,27 @@ smtpdata_read(struct buf *b, struct smtpdata *d, struct str *line,
 	return BUF_OK;
 }
 
+int
+smtpdata_chunk(struct buf *b, unsigned long long n, size_t step,
+    size_t (*take)(void *arg, const char *p, size_t n), void *arg)
+{
+	struct str piece = STR_INIT;
+	int bs = BUF_OK;
+
+	while (n > 0) {
+		size_t k = n < step ? (size_t)n : step;
+
+		str_clear(&piece);
+		if ((bs = buf_read_exact(b, &piece, k)) != BUF_OK)
+			break;
+		if (take != NULL)
+			take(arg, piece.s, piece.len);
+		n -= k;
+	}
+	str_free(&piece);
+	return bs;
+}
+
 size_t
 smtpdata_take(struct smtpdata *d, const char *p, size_t n, struct str *out,
     unsigned long long *size)

@@ -59,6 +59,14 @@ size_t smtpdata_take(struct smtpdata *d, const char *p, size_t n,
 int smtpdata_read(struct buf *b, struct smtpdata *d, struct str *line,
     size_t max, size_t (*take)(void *arg, const char *p, size_t n),
     void *arg);
+/*
+ * smtpdata_chunk - a BDAT chunk of n octets from b, in pieces of at most
+ * step octets, each given to take(arg, bytes, len); with take NULL the
+ * chunk is read and dropped (RFC 3030 2: a chunk is read even when its
+ * command fails).  BUF_OK, or the buf status that stopped it.
+ */
+int smtpdata_chunk(struct buf *b, unsigned long long n, size_t step,
+    size_t (*take)(void *arg, const char *p, size_t n), void *arg);
 /* smtpdata_finish - BDAT LAST: a CR pending at the end is bare. */
 void smtpdata_finish(struct smtpdata *d, struct str *out);
 

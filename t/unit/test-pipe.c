@@ -1,14 +1,15 @@
 /*
  * test-pipe - pipe(8)'s pure parts: the strict request parser, the
- * exit status table and the mbox form.  The daemon's files are pure
- * (no configuration, no I/O), so they are compiled in here directly.
+ * exit status table and the mbox form (pipe_req.c, pipe_exit.c and
+ * pipe_mbox.c, linked in: they do no I/O and read no configuration).
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 
-#include "../../pipe/pipe_exit.c"
-#include "../../pipe/pipe_mbox.c"
-#include "../../pipe/pipe_req.c"
+#include "../../pipe/pipe.h"
 #include "tap.h"
 
 #define MAX 1000ULL

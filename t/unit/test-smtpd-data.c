@@ -1,9 +1,11 @@
 /*
  * test-smtpd-data - the DATA/BDAT decoder (lib/mail/smtpdata): exact
  * dot-unstuffing, <CRLF>.<CRLF> as the only end, every smuggling
- * variant, bare CR/LF; each case fed in one block and a byte at a time.
+ * variant, bare CR/LF; each case fed in one block and a byte at a time;
+ * BDAT chunks read in pieces (smtpdata_chunk).
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "smtpdata.h"
 #include "tap.h"
@@ -69,6 +71,50 @@ check(const char *name, const char *in, size_t n, bool dot, bool norm,
 #define CHECK(name, in, dot, norm, out, flags, used) \
 	check(name, in, sizeof in - 1, dot, norm, out, sizeof out - 1, \
 	    flags, used)
+
+/* collect - a take callback that records each piece it is given. */
+static size_t
+collect(void *arg, const char *p, size_t n)
+{
+	struct str *s = arg;
+
+	str_catf(s, "[%zu]", n);
+	str_catb(s, p, n);
+	return n;
+}
+
+/* chunks - BDAT chunks read in pieces, taken or dropped, and the next
+ * command still in step behind them. */
+static void
+chunks(void)
+{
+	struct str got = STR_INIT, line = STR_INIT;
+	struct buf b;
+	int p[2];
+	static const char in[] = "abcdefghijXYZnext\r\nQ";
+
+	if (pipe(p) < 0)
+		bail("pipe");
+	if (write(p[1], in, sizeof in - 1) != sizeof in - 1)
+		bail("write");
+	close(p[1]);
+	buf_init(&b, p[0], 0);
+	is_int(smtpdata_chunk(&b, 10, 4, collect, &got), BUF_OK,
+	    "chunk: read");
+	is_str(got.s, "[4]abcd[4]efgh[2]ij", "chunk: in pieces of 4");
+	str_clear(&got);
+	is_int(smtpdata_chunk(&b, 3, 4, NULL, NULL), BUF_OK,
+	    "chunk: a refused chunk is read all the same");
+	is_int(buf_getline(&b, &line, 100), BUF_OK, "chunk: next line");
+	is_str(line.s, "next\r\n", "chunk: the next command in step");
+	ok(smtpdata_chunk(&b, 5, 4, collect, &got) != BUF_OK,
+	    "chunk: the client went away mid-chunk");
+	is_str(got.s, "", "chunk: a torn piece is not taken");
+	buf_free(&b);
+	close(p[0]);
+	str_free(&got);
+	str_free(&line);
+}
 
 int
 main(void)
@@ -163,6 +209,7 @@ main(void)
 		is_str(out.s, "ab\n.c\n", "take: content");
 		is_int((long long)size, 8, "take: size as SIZE measures it");
 	}
+	chunks();
 	str_free(&out);
 	return done_testing();
 }
