@@ -119,32 +119,17 @@ $(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) $(LIBROOST)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$p)))
 
-$(OUT)/t/%: $(OUT)/t/unit/%.o $(LIBROOST)
-	@mkdir -p $(@D)
-	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# A test of a daemon's own pure parts (no I/O, no configuration) links
+# that daemon's objects: TESTED_<test> names them.
+TESTED_test-sendmail-opts := sendmail/sendmail_opts sendmail/sendmail_filter
+TESTED_test-imap-parse  := imapd/imap_parse imapd/imap_search
+TESTED_test-imap-search := imapd/imap_parse imapd/imap_search
+TESTED_test-pipe        := pipe/pipe_req pipe/pipe_exit pipe/pipe_mbox
+TESTED_test-lmtpd-msgid := lmtpd/lmtpd_msgid
 
-# The sendmail option parser is not generic enough for lib/: its test
-# links the wrapper's own objects.
-SENDMAIL_TESTED := $(OUT)/sendmail/sendmail_opts.o \
-                   $(OUT)/sendmail/sendmail_filter.o
-$(OUT)/t/test-sendmail-opts: $(OUT)/t/unit/test-sendmail-opts.o \
-    $(SENDMAIL_TESTED) $(LIBROOST)
-	@mkdir -p $(@D)
-	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-# The IMAP command parser and SEARCH are imapd's own: their tests link
-# imapd's objects.
-IMAPD_TESTED := $(OUT)/imapd/imap_parse.o $(OUT)/imapd/imap_search.o
-$(OUT)/t/test-imap-parse $(OUT)/t/test-imap-search: $(OUT)/t/%: \
-    $(OUT)/t/unit/%.o $(IMAPD_TESTED) $(LIBROOST)
-	@mkdir -p $(@D)
-	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
-# pipe's request parser, exit map and mbox form do no I/O: its test
-# links them.
-PIPE_TESTED := $(OUT)/pipe/pipe_req.o $(OUT)/pipe/pipe_exit.o \
-               $(OUT)/pipe/pipe_mbox.o
-$(OUT)/t/test-pipe: $(OUT)/t/unit/test-pipe.o $(PIPE_TESTED) $(LIBROOST)
+.SECONDEXPANSION:
+$(OUT)/t/%: $(OUT)/t/unit/%.o \
+    $$(addprefix $(OUT)/,$$(addsuffix .o,$$(TESTED_$$*))) $(LIBROOST)
 	@mkdir -p $(@D)
 	$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -7,37 +7,29 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "alloc.h"
 #include "cleanup.h"
 #include "daemon.h"
+#include "hdr.h"
 
-struct field {
-	size_t off, len;	/* the whole field, continuation lines and
-				 * final LF included */
-	size_t namelen;
-	size_t voff;		/* the value: just after the colon */
-};
-
-static int
-name_is(const char *hdr, const struct field *f, const char *name)
+static bool
+name_is(const struct hdr_field *f, const char *name)
 {
-	return f->namelen == strlen(name) &&
-	    strncasecmp(hdr + f->off, name, f->namelen) == 0;
+	return hdr_name_is(f->name, f->nlen, name);
 }
 
 /* unfold - the value of f with line breaks removed, for inspection. */
 static void
-unfold(const char *hdr, const struct field *f, struct str *v)
+unfold(const struct hdr_field *f, struct str *v)
 {
-	size_t i, end = f->off + f->len;
+	size_t i;
 
 	str_clear(v);
-	for (i = f->voff; i < end; i++)
-		if (hdr[i] != '\n')
-			str_catc(v, hdr[i]);
+	for (i = 0; i < f->vlen; i++)
+		if (f->val[i] != '\n')
+			str_catc(v, f->val[i]);
 }
 
 struct rcpt_ctx {
@@ -60,36 +52,30 @@ add_header_rcpt(void *ctx, const char *p, size_t n)
 	cleanup_add_rcpt(r->m, r->a.s, r->a.len);
 }
 
-/* parse - split hdr into fields, refusing what cannot be a header. */
+/* parse - split hdr into fields (lib/mail/hdr), refusing what cannot be
+ * a header. */
 static enum cleanup_rc
-parse(struct cleanup_msg *m, const char *hdr, size_t len, struct field **fp,
-    size_t *nf)
+parse(struct cleanup_msg *m, const char *hdr, size_t len,
+    struct hdr_field **fp, size_t *nf)
 {
-	struct field *f = NULL;
-	size_t pos = 0, eol, n = 0, cap = 0, k;
-	const char *nl, *colon;
+	struct hdr_field *f = NULL, h;
+	size_t pos = 0, n = 0, cap = 0, k;
 
 	if (memchr(hdr, '\0', len) != NULL) {
 		cleanup_fail(m, CLEANUP_FAIL, "5.6.0 NUL byte in the header "
 		    "section");
 		goto out;
 	}
-	while (pos < len) {
-		nl = memchr(hdr + pos, '\n', len - pos);
-		eol = nl ? (size_t)(nl - hdr) + 1 : len;
-		if (hdr[pos] == ' ' || hdr[pos] == '\t') {
-			if (n == 0) {
-				cleanup_fail(m, CLEANUP_FAIL, "5.6.0 header "
-				    "section starts with a continuation "
-				    "line");
-				goto out;
-			}
-			f[n - 1].len = eol - f[n - 1].off;
-			pos = eol;
-			continue;
+	while (hdr_next(hdr, len, &pos, &h)) {
+		/* a first line can only be folded into nothing */
+		if (h.raw[0] == ' ' || h.raw[0] == '\t') {
+			cleanup_fail(m, CLEANUP_FAIL, "5.6.0 header "
+			    "section starts with a continuation "
+			    "line");
+			goto out;
 		}
-		colon = memchr(hdr + pos, ':', eol - pos);
-		if (colon == NULL) {
+		/* the colon must be on the field's first line */
+		if (!h.colon || memchr(h.name, '\n', h.nlen) != NULL) {
 			cleanup_fail(m, CLEANUP_FAIL, "5.6.0 malformed header "
 			    "line (no colon) before the end of the header "
 			    "section");
@@ -104,28 +90,19 @@ parse(struct cleanup_msg *m, const char *hdr, size_t len, struct field **fp,
 			cap = cap ? cap * 2 : 32;
 			f = xreallocarray(f, cap, sizeof(*f));
 		}
-		f[n].off = pos;
-		f[n].len = eol - pos;
-		f[n].voff = (size_t)(colon - hdr) + 1;
-		/* obsolete syntax allows blanks before the colon */
-		k = (size_t)(colon - hdr);
-		while (k > pos && (hdr[k - 1] == ' ' || hdr[k - 1] == '\t'))
-			k--;
-		f[n].namelen = k - pos;
-		if (f[n].namelen == 0) {
+		f[n++] = h;
+		if (h.nlen == 0) {
 			cleanup_fail(m, CLEANUP_FAIL, "5.6.0 empty header "
 			    "field name");
 			goto out;
 		}
-		for (; k > pos; k--)
-			if ((unsigned char)hdr[k - 1] < 33 ||
-			    (unsigned char)hdr[k - 1] > 126) {
+		for (k = 0; k < h.nlen; k++)
+			if ((unsigned char)h.name[k] < 33 ||
+			    (unsigned char)h.name[k] > 126) {
 				cleanup_fail(m, CLEANUP_FAIL, "5.6.0 illegal "
 				    "character in a header field name");
 				goto out;
 			}
-		n++;
-		pos = eol;
 	}
 out:
 	*fp = f;
@@ -231,7 +208,7 @@ cleanup_header(struct cleanup_msg *m, const char *hdr, size_t len,
 {
 	struct rcpt_ctx rc = { m, STR_INIT };
 	struct str v = STR_INIT;
-	struct field *f;
+	struct hdr_field *f;
 	size_t nf, i;
 	int has_mid = 0, has_date = 0, has_from = 0;
 
@@ -240,25 +217,25 @@ cleanup_header(struct cleanup_msg *m, const char *hdr, size_t len,
 		return m->rc;
 	}
 	for (i = 0; i < nf; i++) {
-		if (name_is(hdr, &f[i], "message-id"))
+		if (name_is(&f[i], "message-id"))
 			has_mid = 1;
-		else if (name_is(hdr, &f[i], "date"))
+		else if (name_is(&f[i], "date"))
 			has_date = 1;
-		else if (name_is(hdr, &f[i], "from"))
+		else if (name_is(&f[i], "from"))
 			has_from = 1;
-		else if (m->from_headers && (name_is(hdr, &f[i], "to") ||
-		    name_is(hdr, &f[i], "cc") || name_is(hdr, &f[i], "bcc"))) {
-			unfold(hdr, &f[i], &v);
+		else if (m->from_headers && (name_is(&f[i], "to") ||
+		    name_is(&f[i], "cc") || name_is(&f[i], "bcc"))) {
+			unfold(&f[i], &v);
 			cleanup_addr_list(v.s, v.len, add_header_rcpt, &rc);
 		}
 	}
 	str_clear(out);
 	received(m, out);
 	for (i = 0; i < nf; i++) {
-		if (m->from_headers && name_is(hdr, &f[i], "bcc"))
+		if (m->from_headers && name_is(&f[i], "bcc"))
 			continue;
-		str_catb(out, hdr + f[i].off, f[i].len);
-		if (hdr[f[i].off + f[i].len - 1] != '\n')
+		str_catb(out, f[i].raw, f[i].rlen);
+		if (f[i].raw[f[i].rlen - 1] != '\n')
 			str_catc(out, '\n');	/* headers-only, no final LF */
 	}
 	if (!has_mid)

@@ -1,6 +1,6 @@
 /*
  * lmtpd_msgid - find the Message-ID a duplicate is recognised by.
- * Pure (no I/O), so the unit test compiles it in.
+ * Pure (no I/O), so the unit test links it.
  *
  * The first Message-ID field wins; its value is unfolded (RFC 5322
  * 2.2.3), and blanks at either end and just inside '<' and '>' go, so
@@ -8,8 +8,8 @@
  * a key is only compared, never parsed further.
  */
 #include <string.h>
-#include <strings.h>
 
+#include "hdr.h"
 #include "lmtpd.h"
 
 static bool
@@ -22,37 +22,15 @@ int
 lmtpd_msgid(const char *head, size_t len, struct str *out)
 {
 	struct str v = STR_INIT;
-	size_t i = 0, n, eol;
-	const char *nl;
+	struct hdr_field f;
+	size_t i, pos = 0;
 
 	str_clear(out);
-	while (i < len) {
-		nl = memchr(head + i, '\n', len - i);
-		eol = nl ? (size_t)(nl - head) : len;
-		if (eol == i || (eol == i + 1 && head[i] == '\r'))
-			break; /* the end of the header */
-		n = 10; /* strlen("Message-ID") */
-		if (eol - i > n &&
-		    strncasecmp(head + i, "Message-ID", n) == 0) {
-			size_t j = i + n;
-
-			while (j < eol && (head[j] == ' ' || head[j] == '\t'))
-				j++;
-			if (j < eol && head[j] == ':') {
-				str_catb(&v, head + j + 1, eol - j - 1);
-				/* continuation lines */
-				for (i = eol + 1; i < len &&
-				     (head[i] == ' ' || head[i] == '\t');
-				     i = eol + 1) {
-					nl = memchr(head + i, '\n', len - i);
-					eol = nl ? (size_t)(nl - head) : len;
-					str_catb(&v, head + i, eol - i);
-				}
-				break;
-			}
+	while (hdr_next(head, len, &pos, &f) && !hdr_is_end(&f))
+		if (f.colon && hdr_name_is(f.name, f.nlen, "Message-ID")) {
+			str_copyb(&v, f.val, f.vlen);
+			break;
 		}
-		i = eol + 1;
-	}
 	for (i = 0; i < v.len; i++) {
 		if (blank(v.s[i])) {
 			/* a blank after '<' or before '>' or at an end */

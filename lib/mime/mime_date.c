@@ -128,7 +128,7 @@ mime_parse_date(const char *s, size_t n, time_t *t)
 	} else {
 		e = alpha_end(s, n, i);
 		for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++)
-			if (mime_name_is(s + i, e - i, zones[k].name))
+			if (hdr_name_is(s + i, e - i, zones[k].name))
 				zone = zones[k].hours * 3600L;
 		/* other names and military letters: +0000 (4.3) */
 	}

@@ -66,13 +66,13 @@ int
 mime_cte_decode(const char *cte, size_t clen, const char *s, size_t n,
     struct str *out)
 {
-	if (cte == NULL || clen == 0 || mime_name_is(cte, clen, "7bit") ||
-	    mime_name_is(cte, clen, "8bit") ||
-	    mime_name_is(cte, clen, "binary"))
+	if (cte == NULL || clen == 0 || hdr_name_is(cte, clen, "7bit") ||
+	    hdr_name_is(cte, clen, "8bit") ||
+	    hdr_name_is(cte, clen, "binary"))
 		str_catb(out, s, n);
-	else if (mime_name_is(cte, clen, "base64"))
+	else if (hdr_name_is(cte, clen, "base64"))
 		base64_decode_lenient(s, n, out);
-	else if (mime_name_is(cte, clen, "quoted-printable"))
+	else if (hdr_name_is(cte, clen, "quoted-printable"))
 		mime_qp_decode(s, n, false, out);
 	else
 		return -2;
@@ -82,8 +82,8 @@ mime_cte_decode(const char *cte, size_t clen, const char *s, size_t n,
 static bool
 is_utf8_name(const char *cs, size_t n)
 {
-	return mime_name_is(cs, n, "utf-8") || mime_name_is(cs, n, "utf8") ||
-	    mime_name_is(cs, n, "us-ascii") || mime_name_is(cs, n, "ascii");
+	return hdr_name_is(cs, n, "utf-8") || hdr_name_is(cs, n, "utf8") ||
+	    hdr_name_is(cs, n, "us-ascii") || hdr_name_is(cs, n, "ascii");
 }
 
 void

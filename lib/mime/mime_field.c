@@ -1,6 +1,6 @@
 /*
- * mime_field - header fields and structured values: the field iterator,
- * comment-skipping (CFWS), and Content-Type / Content-Disposition values
+ * mime_field - header fields and structured values: finding a field
+ * (the walker is lib/mail/hdr), comment-skipping (CFWS), and Content-Type / Content-Disposition values
  * with their parameters (RFC 2045 5.1, RFC 2183, RFC 2231).
  *
  * Lenient where Dovecot is and strict where it is: the first broken
@@ -13,12 +13,6 @@
 
 #include "alloc.h"
 #include "mime_int.h"
-
-bool
-mime_name_is(const char *s, size_t n, const char *name)
-{
-	return strlen(name) == n && strncasecmp(s, name, n) == 0;
-}
 
 void
 mime_trim(const char *s, size_t *b, size_t *e)
@@ -55,61 +49,13 @@ mime_cfws(const char *s, size_t n, size_t i)
 }
 
 bool
-mime_field_next(const char *s, size_t end, size_t *pos, struct mime_field *f)
-{
-	size_t i = *pos, colon = MIME_NONE, eol;
-	const char *lf;
-
-	if (i >= end)
-		return false;
-	f->name = f->raw = s + i;
-	/* the field runs until a line that does not start with WSP */
-	for (;;) {
-		lf = memchr(s + i, '\n', end - i);
-		eol = lf ? (size_t)(lf - s) : end;
-		if (colon == MIME_NONE) {
-			const char *c = memchr(s + i, ':', eol - i);
-
-			if (c)
-				colon = (size_t)(c - s);
-		}
-		i = lf ? eol + 1 : end;
-		if (i >= end || (s[i] != ' ' && s[i] != '\t'))
-			break;
-	}
-	f->rlen = i - *pos;
-	/* the value stops before the final line end */
-	eol = i;
-	if (eol > *pos && s[eol - 1] == '\n')
-		eol--;
-	if (eol > *pos && s[eol - 1] == '\r')
-		eol--;
-	f->colon = colon != MIME_NONE;
-	if (colon == MIME_NONE) {
-		f->nlen = eol - *pos;
-		f->val = s + eol;
-		f->vlen = 0;
-	} else {
-		size_t ne = colon;
-
-		while (ne > *pos && (s[ne - 1] == ' ' || s[ne - 1] == '\t'))
-			ne--;
-		f->nlen = ne - *pos;
-		f->val = s + colon + 1;
-		f->vlen = eol > colon ? eol - colon - 1 : 0;
-	}
-	*pos = i;
-	return true;
-}
-
-bool
 mime_field_find(const struct mime *m, const struct mime_part *p,
-    const char *name, struct mime_field *f)
+    const char *name, struct hdr_field *f)
 {
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
 
-	while (mime_field_next(m->msg, end, &pos, f))
-		if (f->colon && mime_name_is(f->name, f->nlen, name))
+	while (hdr_next(m->msg, end, &pos, f))
+		if (f->colon && hdr_name_is(f->name, f->nlen, name))
 			return true;
 	return false;
 }
@@ -352,7 +298,7 @@ mime_ct_param(const struct mime_ct *ct, const char *name)
 	size_t i;
 
 	for (i = 0; i < ct->n; i++)
-		if (mime_name_is(ct->p[i].name, ct->p[i].nlen, name))
+		if (hdr_name_is(ct->p[i].name, ct->p[i].nlen, name))
 			return &ct->p[i].val;
 	return NULL;
 }
@@ -360,15 +306,15 @@ mime_ct_param(const struct mime_ct *ct, const char *name)
 bool
 mime_ct_is(const struct mime_ct *ct, const char *type, const char *sub)
 {
-	return mime_name_is(ct->type, ct->tlen, type) &&
-	    (sub == NULL || mime_name_is(ct->sub, ct->slen, sub));
+	return hdr_name_is(ct->type, ct->tlen, type) &&
+	    (sub == NULL || hdr_name_is(ct->sub, ct->slen, sub));
 }
 
 void
 mime_part_ct(const struct mime *m, const struct mime_part *p,
     struct mime_ct *ct)
 {
-	struct mime_field f;
+	struct hdr_field f;
 
 	if (mime_field_find(m, p, "Content-Type", &f)) {
 		mime_ct_parse(f.val, f.vlen, true, ct);

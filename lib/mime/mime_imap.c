@@ -121,7 +121,7 @@ mime_quote_human(struct str *out, const char *s, size_t n)
 
 /* nstring_field - the unfolded, trimmed value, or NIL */
 static void
-nstring_field(struct str *out, const struct mime_field *f, bool have)
+nstring_field(struct str *out, const struct hdr_field *f, bool have)
 {
 	struct str t = STR_INIT;
 	const char *v;
@@ -157,12 +157,12 @@ addresses(const struct mime *m, const struct mime_part *p, const char *name,
     struct str *out)
 {
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
-	struct mime_field f;
+	struct hdr_field f;
 	struct str one = STR_INIT;
 	bool any = false;
 
-	while (mime_field_next(m->msg, end, &pos, &f)) {
-		if (!f.colon || !mime_name_is(f.name, f.nlen, name))
+	while (hdr_next(m->msg, end, &pos, &f)) {
+		if (!f.colon || !hdr_name_is(f.name, f.nlen, name))
 			continue;
 		str_clear(&one);
 		mime_addr_list(f.val, f.vlen, &one);
@@ -181,7 +181,7 @@ addresses(const struct mime *m, const struct mime_part *p, const char *name,
 static void
 envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 {
-	struct mime_field f[E_N], cur;
+	struct hdr_field f[E_N], cur;
 	bool have[E_N] = { false };
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len, k, n;
 	struct str from = STR_INIT, tmp = STR_INIT;
@@ -189,11 +189,11 @@ envelope(const struct mime *m, const struct mime_part *p, struct str *out)
 
 	/* the last of each field counts, as in Dovecot; address lists
 	 * are gathered from every occurrence below */
-	while (mime_field_next(m->msg, end, &pos, &cur)) {
+	while (hdr_next(m->msg, end, &pos, &cur)) {
 		if (!cur.colon)
 			continue;
 		for (k = 0; k < E_N; k++)
-			if (mime_name_is(cur.name, cur.nlen, env_names[k])) {
+			if (hdr_name_is(cur.name, cur.nlen, env_names[k])) {
 				f[k] = cur;
 				have[k] = true;
 			}
@@ -268,12 +268,12 @@ static const char *const part_names[F_N] = { "Content-Type",
 	"Content-Location" };
 
 struct fields {
-	struct mime_field f[F_N];
+	struct hdr_field f[F_N];
 	bool have[F_N];
 };
 
 static bool
-has_params(const struct mime_field *f)
+has_params(const struct hdr_field *f)
 {
 	struct mime_ct d;
 	bool r;
@@ -289,7 +289,7 @@ part_fields(const struct mime *m, const struct mime_part *p,
     struct fields *fs)
 {
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len, k;
-	struct mime_field cur;
+	struct hdr_field cur;
 	bool mime, disp_params = false;
 
 	/* a part of a multipart is MIME; a message (the top one or an
@@ -297,17 +297,17 @@ part_fields(const struct mime *m, const struct mime_part *p,
 	 * Dovecot ignores its other Content-* fields, and so do we */
 	mime = p->parent != MIME_NONE && m->p[p->parent].kind == MIME_MULTI;
 	memset(fs->have, 0, sizeof(fs->have));
-	while (mime_field_next(m->msg, end, &pos, &cur)) {
+	while (hdr_next(m->msg, end, &pos, &cur)) {
 		if (!cur.colon)
 			continue;
-		if (mime_name_is(cur.name, cur.nlen, "MIME-Version"))
+		if (hdr_name_is(cur.name, cur.nlen, "MIME-Version"))
 			mime = true;
 		if (cur.nlen < 8 || strncasecmp(cur.name, "Content-", 8) != 0)
 			continue;
 		/* the first of each counts; a later Disposition replaces
 		 * one without parameters (what Dovecot does) */
 		for (k = 0; k < F_N; k++) {
-			if (!mime_name_is(cur.name, cur.nlen, part_names[k]) ||
+			if (!hdr_name_is(cur.name, cur.nlen, part_names[k]) ||
 			    (fs->have[k] && (k != F_DISP || disp_params)))
 				continue;
 			fs->f[k] = cur;
@@ -447,7 +447,7 @@ body(const struct mime *m, size_t idx, bool ext, struct str *out)
 		text = false;	/* Dovecot writes these two in lower case */
 		str_cats(out, "\"message\" \"rfc822\" ");
 	} else {
-		text = mime_name_is(ct.type, ct.tlen, "text");
+		text = hdr_name_is(ct.type, ct.tlen, "text");
 		mime_quote(out, ct.type, ct.tlen);
 		str_catc(out, ' ');
 		mime_quote(out, ct.sub, ct.slen);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hdr.h"
 #include "mime.h"
 #include "str.h"
 
@@ -46,23 +47,9 @@ struct mime {
 	size_t n, cap;
 };
 
-/* One header field: name, value (after the colon, still folded, no
- * final line end) and raw (the whole field with its line end). */
-struct mime_field {
-	const char *name, *val, *raw;
-	size_t nlen, vlen, rlen;
-	bool colon;	/* false: a line that is not a field */
-};
-
-/* mime_field_next - the field at *pos in s[..end), advancing *pos;
- * false at the end.  Lines without a colon come back with vlen 0 and
- * the whole line as the name. */
-bool mime_field_next(const char *s, size_t end, size_t *pos,
-    struct mime_field *f);
 /* mime_field_find - the first field `name` of part p's header. */
 bool mime_field_find(const struct mime *m, const struct mime_part *p,
-    const char *name, struct mime_field *f);
-bool mime_name_is(const char *s, size_t n, const char *name);
+    const char *name, struct hdr_field *f);
 
 /* A Content-Type or Content-Disposition value.  Parameter values are
  * unquoted; RFC 2231 continuations are joined under their base name

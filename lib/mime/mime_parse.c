@@ -83,7 +83,7 @@ finish_header(struct parser *ps, size_t at, size_t lineno)
 		/* an empty boundary is taken too: every "--" line is one */
 		if (b && room && ps->nst < MIME_DEPTH_MAX) {
 			p->kind = MIME_MULTI;
-			p->digest = mime_name_is(ct.sub, ct.slen, "digest");
+			p->digest = hdr_name_is(ct.sub, ct.slen, "digest");
 			ps->st[ps->nst].part = ps->cur;
 			str_copyb(&ps->st[ps->nst].bnd, b->s, b->len);
 			ps->nst++;

@@ -155,9 +155,9 @@ header_fields(const struct mime *m, const struct mime_part *p,
     const struct str *names, bool not, struct str *out)
 {
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
-	struct mime_field f;
+	struct hdr_field f;
 
-	while (mime_field_next(m->msg, end, &pos, &f)) {
+	while (hdr_next(m->msg, end, &pos, &f)) {
 		if (!f.colon || in_list(names, f.name, f.nlen) == not)
 			continue;
 		str_catb(out, f.raw, f.rlen);
@@ -239,7 +239,7 @@ mime_binary(const struct mime *m, const char *part, struct str *out,
 {
 	const char *s = part;
 	const struct mime_part *p;
-	struct mime_field f;
+	struct hdr_field f;
 	struct mime_ct cte;
 	size_t ent;
 	bool any;

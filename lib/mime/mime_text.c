@@ -8,7 +8,7 @@
 
 /* decoded - a field value unfolded, trimmed, encoded words decoded */
 static void
-decoded(const struct mime_field *f, struct str *out)
+decoded(const struct hdr_field *f, struct str *out)
 {
 	struct str t = STR_INIT;
 	size_t b = 0, e;
@@ -27,11 +27,11 @@ mime_header(const struct mime *m, const char *name, struct str *out)
 {
 	const struct mime_part *p = &m->p[0];
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
-	struct mime_field f;
+	struct hdr_field f;
 	int found = 0;
 
-	while (mime_field_next(m->msg, end, &pos, &f)) {
-		if (!f.colon || !mime_name_is(f.name, f.nlen, name))
+	while (hdr_next(m->msg, end, &pos, &f)) {
+		if (!f.colon || !hdr_name_is(f.name, f.nlen, name))
 			continue;
 		if (found)
 			str_catc(out, '\n');
@@ -46,9 +46,9 @@ mime_headers_text(const struct mime *m, struct str *out)
 {
 	const struct mime_part *p = &m->p[0];
 	size_t pos = p->hdr_off, end = p->hdr_off + p->hdr_len;
-	struct mime_field f;
+	struct hdr_field f;
 
-	while (mime_field_next(m->msg, end, &pos, &f)) {
+	while (hdr_next(m->msg, end, &pos, &f)) {
 		if (!f.colon)
 			continue;
 		str_catb(out, f.name, f.nlen);
@@ -63,7 +63,7 @@ mime_body_text(const struct mime *m, struct str *out)
 {
 	struct str raw = STR_INIT;
 	struct mime_ct ct, cte;
-	struct mime_field f;
+	struct hdr_field f;
 	size_t i;
 	bool first = true;
 
@@ -101,7 +101,7 @@ mime_body_text(const struct mime *m, struct str *out)
 int
 mime_date(const struct mime *m, time_t *t)
 {
-	struct mime_field f;
+	struct hdr_field f;
 
 	*t = 0;
 	if (!mime_field_find(m, &m->p[0], "Date", &f) ||

@@ -1,8 +1,8 @@
 /*
  * test-lmtpd-msgid - the Message-ID lmtpd's duplicate suppression keys
- * on (lmtpd/lmtpd_msgid.c, pure, compiled in here).
+ * on (lmtpd/lmtpd_msgid.c, pure, linked in).
  */
-#include "../../lmtpd/lmtpd_msgid.c"
+#include "../../lmtpd/lmtpd.h"
 #include "tap.h"
 
 static const char *

@@ -984,7 +984,7 @@ xml_leaves(const char *x, struct str *out)
 static void
 our_leaves(const struct mime *m, struct str *out)
 {
-	struct mime_field f;
+	struct hdr_field f;
 	struct str v = STR_INIT;
 	size_t i;
 
