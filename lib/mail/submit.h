@@ -1,7 +1,7 @@
 /*
  * submit - the client side of the cleanup protocol, used by smtpd and
  * the sendmail wrapper to queue a message.  The protocol itself is
- * described at the top of cleanup/cleanup.h.
+ * lib/mail/cleanupproto.h.
  *
  *   submit_open()      connect to cleanup's socket, check the greeting
  *   submit_begin()     send the envelope; cleanup says whether it will
