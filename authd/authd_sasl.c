@@ -55,7 +55,7 @@ static struct users *
 table(void)
 {
 	if (users == NULL)
-		users = users_open(cfg_str("data_dir"));
+		users = users_open(var_data_dir);
 	return users;
 }
 
@@ -82,7 +82,7 @@ cb_getopt(void *context, const char *plugin, const char *option,
 	else if (strcmp(option, "auxprop_plugin") == 0)
 		v = "roost";
 	else if (strcmp(option, "saslauthd_path") == 0)
-		v = cfg_str("saslauthd_path");
+		v = var_saslauthd_path;
 	else if (strcmp(option, "log_level") == 0)
 		v = "3"; /* SASL_LOG_WARN */
 	if (v == NULL)
@@ -277,7 +277,7 @@ authd_sasl_init(void)
 	struct str want = STR_INIT;
 	int rc;
 
-	source_roost = strcmp(cfg_str("auth_source"), "roost") == 0;
+	source_roost = strcmp(var_auth_source, "roost") == 0;
 	/* mech_list while the plugins load: every mechanism we know, so
 	 * that sasl_global_listmech() tells what this host has. */
 	str_copys(&mechs, "PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256");
@@ -288,7 +288,7 @@ authd_sasl_init(void)
 		log_fatal(
 		    "sasl_server_init: %s", sasl_errstring(rc, NULL, NULL));
 	avail = sasl_global_listmech();
-	str_copys(&want, cfg_str("auth_mechanisms"));
+	str_copys(&want, var_auth_mechanisms);
 	str_clear(&mechs);
 	for (char *save = NULL, *m = strtok_r(want.s, " \t,", &save); m != NULL;
 	     m = strtok_r(NULL, " \t,", &save)) {
@@ -319,7 +319,7 @@ authd_sasl_init(void)
 		log_warn("no authentication mechanism is enabled");
 	else
 		log_info("mechanisms: %s (source %s)", mechs.s,
-		    cfg_str("auth_source"));
+		    var_auth_source);
 }
 
 const char *

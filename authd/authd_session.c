@@ -170,7 +170,7 @@ plaintext_allowed(bool secured, bool loopback)
 {
 	return secured ||
 	    (loopback &&
-		strcmp(cfg_str("auth_plaintext"), "tls_or_loopback") == 0);
+		strcmp(var_auth_plaintext, "tls_or_loopback") == 0);
 }
 
 /* printable - text safe for a log line: control bytes, spaces, '%' and
@@ -196,8 +196,8 @@ printable(const char *s, struct str *tmp)
 static long
 delay_ms(unsigned user_failures)
 {
-	long base = (long)cfg_int("auth_failure_delay") * 1000;
-	long lim = (long)cfg_int("auth_user_ip_failure_limit");
+	long base = (long)var_auth_failure_delay * 1000;
+	long lim = (long)var_auth_user_ip_failure_limit;
 	unsigned shift = 0;
 
 	if (lim > 0)
@@ -288,8 +288,8 @@ busy_slot(const char *ip)
 	struct str dir = STR_INIT, err = STR_INIT;
 	int fd;
 
-	str_copyf(&dir, "%s/authd", cfg_str("run_dir"));
-	fd = slot_take(dir.s, ip, (unsigned)cfg_int("authd_ip_sessions"),
+	str_copyf(&dir, "%s/authd", var_run_dir);
+	fd = slot_take(dir.s, ip, (unsigned)var_authd_ip_sessions,
 	    &err);
 	if (fd == -2)
 		log_warn("login limit: %s", err.s);
@@ -361,7 +361,7 @@ cmd_auth(struct buf *b, char **tok, int n)
 	struct authd_sasl *s = NULL;
 	struct str out = STR_INIT, enc = STR_INIT, ir = STR_INIT;
 	bool loopback;
-	long base = (long)cfg_int("auth_failure_delay") * 1000;
+	long base = (long)var_auth_failure_delay * 1000;
 	int64_t now = now_s();
 	int rc, ret = 0;
 
@@ -492,7 +492,7 @@ authd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)l;
 	(void)ctx;
 	buf_init(&b, fd, 0);
-	buf_set_timeout(&b, (int)cfg_int("authd_timeout") * 1000);
+	buf_set_timeout(&b, (int)var_authd_timeout * 1000);
 	if (!peer_allowed(fd)) {
 		reply(&b, "FAIL tempfail 0 permission denied");
 		goto out;

@@ -79,12 +79,12 @@ main(int argc, char **argv)
 
 	daemon_start(&d, "authd", argc, argv);
 	prepare(&d);
-	lim.ip_limit = (unsigned)cfg_int("auth_ip_failure_limit");
-	lim.user_ip_limit = (unsigned)cfg_int("auth_user_ip_failure_limit");
-	lim.window = cfg_int("auth_failure_window");
-	lim.block = cfg_int("auth_block_time");
+	lim.ip_limit = (unsigned)var_auth_ip_failure_limit;
+	lim.user_ip_limit = (unsigned)var_auth_user_ip_failure_limit;
+	lim.window = var_auth_failure_window;
+	lim.block = var_auth_block_time;
 	authd_throttle = auth_throttle_create(
-	    (size_t)cfg_int("auth_throttle_entries"), &lim);
+	    (size_t)var_auth_throttle_entries, &lim);
 	if (authd_throttle == NULL)
 		log_fatal("cannot map the failure table: %s", strerror(errno));
 	authd_sasl_init();

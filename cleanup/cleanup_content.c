@@ -39,7 +39,7 @@ cleanup_content(struct cleanup_msg *m, const char *p, size_t n)
 	if (m->rc != CLEANUP_OK)
 		return;		/* read to the end, answered then */
 	m->size += n;
-	if (m->size > (unsigned long long)cfg_int("message_size_limit")) {
+	if (m->size > (unsigned long long)var_message_size_limit) {
 		cleanup_fail(m, CLEANUP_FAIL, "5.3.4 message too big");
 		return;
 	}

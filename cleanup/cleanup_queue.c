@@ -39,10 +39,10 @@ cleanup_queue_dirs(void)
 	size_t i;
 	int root = priv_is_root();
 
-	if (root && priv_lookup(cfg_str("cleanup_user"), &uid, &gid, &err) < 0)
+	if (root && priv_lookup(var_cleanup_user, &uid, &gid, &err) < 0)
 		log_fatal_config("cleanup_user: %s", err.s);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		str_copyf(&p, "%s/%s", cfg_str("queue_dir"), dirs[i]);
+		str_copyf(&p, "%s/%s", var_queue_dir, dirs[i]);
 		if (mkdir(p.s, 0750) < 0) {
 			if (errno == EEXIST)
 				continue;
@@ -67,7 +67,7 @@ cleanup_queue_open(struct cleanup_msg *m)
 	for (tries = 0; tries < 10; tries++) {
 		qid_new(m->id);
 		str_copyf(&m->tmp_path, "%s/" QUEUE_TMP "/%s",
-		    cfg_str("queue_dir"), m->id);
+		    var_queue_dir, m->id);
 		m->fd = open(m->tmp_path.s, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC, 0600);
 		if (m->fd >= 0 || errno != EEXIST)
@@ -171,7 +171,7 @@ cleanup_queue_commit(struct cleanup_msg *m)
 	}
 	fd_close(m->fd);
 	m->fd = -1;
-	str_copyf(&dst, "%s/" QUEUE_INCOMING "/%s", cfg_str("queue_dir"),
+	str_copyf(&dst, "%s/" QUEUE_INCOMING "/%s", var_queue_dir,
 	    m->id);
 	if (rename(m->tmp_path.s, dst.s) < 0) {
 		log_error("rename %s: %s", m->tmp_path.s,
@@ -182,7 +182,7 @@ cleanup_queue_commit(struct cleanup_msg *m)
 		return m->rc;
 	}
 	str_clear(&m->tmp_path);
-	str_copyf(&dst, "%s/" QUEUE_INCOMING, cfg_str("queue_dir"));
+	str_copyf(&dst, "%s/" QUEUE_INCOMING, var_queue_dir);
 	if (fsync_dir(dst.s) < 0) {
 		/* The entry is in incoming/ but may not survive a crash;
 		 * a duplicate after a retry beats a lost message. */
@@ -215,7 +215,7 @@ cleanup_trigger(void)
 	struct str err = STR_INIT;
 
 	/* A lost wake-up costs latency, never mail: give up quickly. */
-	if (trigger_qmgr(cfg_str("run_dir"), "I", 100, 0, &err) < 0)
+	if (trigger_qmgr(var_run_dir, "I", 100, 0, &err) < 0)
 		log_debug("qmgr trigger: %s", err.s);
 	str_free(&err);
 }

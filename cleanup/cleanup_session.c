@@ -38,7 +38,7 @@ identify(int fd, struct cleanup_msg *m)
 	}
 	/* the embedded layout runs every daemon as one user: ours */
 	m->trusted = m->uid == 0 || m->uid == geteuid() ||
-	    (priv_lookup(cfg_str("smtpd_user"), &suid, &sgid, &err) == 0 &&
+	    (priv_lookup(var_smtpd_user, &suid, &sgid, &err) == 0 &&
 	    m->uid == suid);
 	str_free(&err);
 	pw = getpwuid(m->uid);
@@ -166,7 +166,7 @@ cleanup_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&m, 0, sizeof(m));
 	m.fd = -1;
-	session_open(&ss, fd, l->role, cfg_int("cleanup_timeout"));
+	session_open(&ss, fd, l->role, var_cleanup_timeout);
 	if (identify(fd, &m) < 0)
 		goto out;
 	attr_greet(&ss.b, CLEANUPPROTO_NAME, CLEANUPPROTO_VERSION);

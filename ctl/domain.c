@@ -140,7 +140,7 @@ ctl_tables_refresh(struct ctl *c)
 	(void)c;
 	/* Only a relative alias_maps is ours to create (the embedded
 	 * layout's etc/aliases); /etc/aliases belongs to the system. */
-	refresh("alias_maps", ALIASES_LOCAL, cfg_str("alias_maps")[0] != '/');
+	refresh("alias_maps", ALIASES_LOCAL, var_alias_maps[0] != '/');
 	refresh("virtual_alias_maps", ALIASES_VIRTUAL, false);
 	return 0;
 }

@@ -166,7 +166,7 @@ ctl_layout_embedded(struct ctl *c)
 void
 ctl_abspath(const char *key, struct str *out)
 {
-	const char *v = cfg_str(key), *base = cfg_str("base_dir");
+	const char *v = cfg_str(key), *base = var_base_dir;
 
 	str_clear(out);
 	if (v[0] != '/') {
@@ -252,7 +252,7 @@ ctl_store_owner(uid_t *uid, gid_t *gid)
 	*uid = (uid_t)-1;
 	*gid = (gid_t)-1;
 	if (priv_is_root() &&
-	    priv_lookup(cfg_str("lmtpd_user"), uid, gid, &err) < 0) {
+	    priv_lookup(var_lmtpd_user, uid, gid, &err) < 0) {
 		*uid = (uid_t)-1;
 		*gid = (gid_t)-1;
 	}
@@ -315,11 +315,11 @@ ctl_tls_prepare(struct ctl *c, struct str *fp)
 	int rc = 0;
 
 	str_clear(fp);
-	if (*cfg_str("tls_cert_file") == '\0')
+	if (*var_tls_cert_file == '\0')
 		return 0;
 	ctl_abspath("tls_cert_file", &cert);
 	ctl_abspath("tls_key_file", &key);
-	if (*cfg_str("tls_key_file") == '\0')
+	if (*var_tls_key_file == '\0')
 		str_copys(&key, cert.s);
 	/* Only the embedded layout makes one; an installed system's
 	 * certificate is the operator's. */

@@ -482,7 +482,7 @@ ctl_cmd_expire(struct ctl *c, int argc, char **argv)
 	int rc = 0;
 
 	(void)c;
-	age = (time_t)cfg_int("expunge_retention") * 86400;
+	age = (time_t)var_expunge_retention * 86400;
 	if (argc == 2 && strcmp(argv[0], "--older-than") == 0) {
 		if (parse_age(argv[1], &age) < 0) {
 			fprintf(stderr, "roostctl: expire: bad AGE: %s "

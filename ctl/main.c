@@ -150,14 +150,14 @@ cmd_start(struct ctl *c)
 		return rc;
 	ctl_load(c, true);
 	if (c->port_base >= 0 && c->embed_dir &&
-	    strstr(cfg_str("smtpd_listen"), ":") != NULL) {
+	    strstr(var_smtpd_listen, ":") != NULL) {
 		/* --port-base only shapes a new layout; say so when the
 		 * existing one disagrees rather than silently ignoring it. */
 		char want[32];
 
 		snprintf(want, sizeof want, ":%ld",
 		    25 + c->port_base);
-		if (strstr(cfg_str("smtpd_listen"), want) == NULL)
+		if (strstr(var_smtpd_listen, want) == NULL)
 			fprintf(stderr, "roostctl: note: --port-base applies "
 			    "when %s is created; using the ports in %s\n",
 			    c->embed_dir, c->conf.s);

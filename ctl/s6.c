@@ -59,7 +59,7 @@ write_service(struct ctl *c, const char *svc)
 	if (ctl_write_file(path.s, "3\n", 0644) < 0)
 		goto out;
 	str_copyf(&path, "%s/timeout-kill", dir.s);
-	str_copyf(&body, "%lld\n", (cfg_int("shutdown_timeout") + 5) * 1000);
+	str_copyf(&body, "%lld\n", (var_shutdown_timeout + 5) * 1000);
 	if (ctl_write_file(path.s, body.s, 0644) < 0)
 		goto out;
 	/* The logger changes into its directory first, as root if need
@@ -68,7 +68,7 @@ write_service(struct ctl *c, const char *svc)
 	    "cd %s/%s || exit 111\n"
 	    "exec %s%s%ss6-log -b -- t s1000000 n20 ./\n", c->logdir.s, svc,
 	    priv_is_root() ? "s6-setuidgid " : "",
-	    priv_is_root() ? cfg_str("log_user") : "",
+	    priv_is_root() ? var_log_user : "",
 	    priv_is_root() ? " " : "");
 	str_copyf(&path, "%s/log/run", dir.s);
 	rc = ctl_write_file(path.s, body.s, 0755);
@@ -276,7 +276,7 @@ crashing(struct ctl *c)
 int
 ctl_wait_ready(struct ctl *c)
 {
-	long long timeout_ms = cfg_int("start_timeout") * 1000, waited = 0;
+	long long timeout_ms = var_start_timeout * 1000, waited = 0;
 	char *argv[4 + 16];
 	struct str dirs[16], tmo = STR_INIT;
 	size_t i, n = 0;
@@ -347,7 +347,7 @@ int
 ctl_stop(struct ctl *c)
 {
 	pid_t pids[4096], svscan = ctl_svscan_pid(c);
-	long long limit = (cfg_int("shutdown_timeout") + 10) * 1000, waited;
+	long long limit = (var_shutdown_timeout + 10) * 1000, waited;
 	size_t n, i;
 
 	if (svscan) {
@@ -455,7 +455,7 @@ ctl_restart(struct ctl *c, const char *svc)
 		return 1;
 	}
 	svc_dir(c, svc, &dir);
-	str_copyf(&tmo, "%lld", cfg_int("start_timeout") * 1000);
+	str_copyf(&tmo, "%lld", var_start_timeout * 1000);
 	argv[2] = tmo.s;
 	argv[5] = dir.s;
 	rc = ctl_run(argv, NULL);

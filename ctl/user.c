@@ -95,12 +95,12 @@ canonical(const char *name, struct str *out)
 	str_free(&err);
 	/* user+detail is the extension of user: a name with a delimiter
 	 * in it could never receive mail. */
-	if (*cfg_str("recipient_delimiter") != '\0' &&
-	    strcspn(out->s, cfg_str("recipient_delimiter")) <
+	if (*var_recipient_delimiter != '\0' &&
+	    strcspn(out->s, var_recipient_delimiter) <
 	    strcspn(out->s, "@")) {
 		fprintf(stderr, "roostctl: %s: a user name cannot contain "
 		    "the recipient_delimiter (%s)\n", name,
-		    cfg_str("recipient_delimiter"));
+		    var_recipient_delimiter);
 		return -1;
 	}
 	if ((at = strchr(out->s, '@')) != NULL) {
@@ -327,7 +327,7 @@ cmd_add(struct userctx *x, int argc, char **argv)
 		goto out;
 	}
 	if (store_user_create(x->store_dir.s, name.s, rec.quota ? rec.quota :
-	    (uint64_t)cfg_int("quota_default"), x->uid, x->gid, &err) != 0) {
+	    (uint64_t)var_quota_default, x->uid, x->gid, &err) != 0) {
 		fprintf(stderr, "roostctl: store of %s: %s\n", name.s,
 		    err.s);
 		(void)users_del(x->users, name.s, &err);
@@ -503,7 +503,7 @@ cmd_quota(struct userctx *x, int argc, char **argv)
 	if ((rc = save(x, &rec)) != 0)
 		goto out;
 	if (store_open(&s, x->store_dir.s, rec.name.s, &err) != 0 ||
-	    store_quota_set(s, q ? q : (uint64_t)cfg_int("quota_default"),
+	    store_quota_set(s, q ? q : (uint64_t)var_quota_default,
 	    &err) != 0) {
 		fprintf(stderr, "roostctl: store of %s: %s\n", rec.name.s,
 		    err.s);

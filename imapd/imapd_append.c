@@ -245,7 +245,7 @@ imapd_cmd_append(struct imapd *st, const struct imap_cmd *c)
 	struct str name = STR_INIT, err = STR_INIT, set = STR_INIT;
 	uint32_t *uids = NULL;
 	unsigned long long limit = (unsigned long long)
-	    cfg_int("message_size_limit");
+	    var_message_size_limit;
 	ssize_t sn;
 	size_t n = 0, i;
 	int rc;

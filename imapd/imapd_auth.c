@@ -59,9 +59,9 @@ enter(struct imapd *st, const struct imap_cmd *c, const char *user,
 {
 	struct str err = STR_INIT, dir = STR_INIT;
 
-	str_copyf(&dir, "%s/imapd", cfg_str("run_dir"));
+	str_copyf(&dir, "%s/imapd", var_run_dir);
 	st->slot_user = slot_take(dir.s, user,
-	    (unsigned)cfg_int("imapd_user_sessions"), &err);
+	    (unsigned)var_imapd_user_sessions, &err);
 	if (st->slot_user == -1) {
 		log_info("user=%s refused: too many sessions", user);
 		imapd_no(st, c, "[LIMIT] Too many sessions for this user");

@@ -23,7 +23,7 @@ void
 imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c)
 {
 	struct str line = STR_INIT;
-	long long limit_ms = cfg_int("imapd_timeout") * 1000;
+	long long limit_ms = var_imapd_timeout * 1000;
 	int64_t until = buf_now_ms() + limit_ms;
 
 	if (c->nargs != 0) {

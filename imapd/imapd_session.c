@@ -148,7 +148,7 @@ imapd_caps(struct imapd *st, struct str *out)
 		return;
 	}
 	str_cats(out, CAPS_AUTH);
-	str_catf(out, " APPENDLIMIT=%lld", cfg_int("message_size_limit"));
+	str_catf(out, " APPENDLIMIT=%lld", var_message_size_limit);
 }
 
 static void
@@ -404,10 +404,10 @@ dispatch(struct imapd *st, const struct imap_cmd *c)
 static void
 limits(struct imap_limits *lim)
 {
-	lim->line_max = (size_t)cfg_int("imapd_line_max");
+	lim->line_max = (size_t)var_imapd_line_max;
 	lim->text_max = lim->line_max * 4;
-	lim->literal_max = (size_t)cfg_int("imapd_literal_max");
-	lim->append_max = (size_t)cfg_int("message_size_limit");
+	lim->literal_max = (size_t)var_imapd_literal_max;
+	lim->append_max = (size_t)var_message_size_limit;
 	lim->literals_max = lim->append_max > lim->literal_max ?
 	    lim->append_max : lim->literal_max;
 	lim->discard_max = lim->literal_max;
@@ -441,7 +441,7 @@ static bool
 admit(struct imapd *st, bool say)
 {
 	st->slot_ip = session_admit(&st->ss, "imapd",
-	    cfg_int("imapd_ip_sessions"));
+	    var_imapd_ip_sessions);
 	if (st->slot_ip != -1)
 		return true;
 	if (say)
@@ -459,10 +459,10 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&st, 0, sizeof st);
 	st.notify_fd = st.slot_ip = st.slot_user = -1;
-	st.store_dir = cfg_str("store_dir");
+	st.store_dir = var_store_dir;
 	imap_cmd_init(&st.cmd);
 	limits(&st.lim);
-	session_open(&st.ss, fd, l->role, cfg_int("imapd_timeout"));
+	session_open(&st.ss, fd, l->role, var_imapd_timeout);
 	if (!admit(&st, strcmp(l->role, IMAPD_ROLE_IMAPS) != 0)) {
 		finish(&st);
 		return;
@@ -518,7 +518,7 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			break;
 		buf_put(&st.ss.b, st.tagged.s, st.tagged.len);
 		st.bad_commands = bad ? st.bad_commands + 1 : 0;
-		if (st.bad_commands >= (unsigned)cfg_int("imapd_error_limit")) {
+		if (st.bad_commands >= (unsigned)var_imapd_error_limit) {
 			buf_puts(&st.ss.b, "* BYE Too many bad commands\r\n");
 			break;
 		}

@@ -111,7 +111,7 @@ take(void *arg, const char *p, size_t n)
 	size_t before = st->content.len;
 	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
-	if (st->size > (unsigned long long)cfg_int("message_size_limit"))
+	if (st->size > (unsigned long long)var_message_size_limit)
 		st->too_big = true;
 	head(st, before);
 	push(st, false);

@@ -35,7 +35,7 @@ quota(struct lmtpd *st, struct store *s, const struct lmtpd_rcpt *r,
 
 	if (store_quota_get(s, NULL, NULL, NULL, &since, &err) != STORE_OK)
 		log_error("user=%s quota: %s", r->user.s, err.s);
-	if (since == 0 || now - since < (time_t)cfg_int("quota_grace")) {
+	if (since == 0 || now - since < (time_t)var_quota_grace) {
 		lmtpd_reply(st, "452 4.2.2 <%s> Mailbox full", r->addr.s);
 		o->status = "deferred";
 		o->dsn = "4.2.2";
@@ -65,7 +65,7 @@ once(struct store *s, struct store_spool *sp, const char *key, bool *seen,
 	if ((rc = store_txn_begin(s, true, err)) != STORE_OK)
 		return rc;
 	rc = store_dup_seen(
-	    s, key, (time_t)cfg_int("duplicate_window"), seen, err);
+	    s, key, (time_t)var_duplicate_window, seen, err);
 	if (rc == STORE_OK && *seen) {
 		store_txn_abort(s);
 		return STORE_OK;
@@ -109,7 +109,7 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 		rc = stored(s, st->sp, &o->uid, &err);
 		if (rc == STORE_OK)
 			(void)store_dup_seen(s, key,
-			    (time_t)cfg_int("duplicate_window"), &seen, &err);
+			    (time_t)var_duplicate_window, &seen, &err);
 		seen = false;
 	}
 	if (rc == STORE_OK && seen) {
@@ -143,7 +143,7 @@ lmtpd_deliver(struct lmtpd *st)
 {
 	struct str key = STR_INIT;
 	struct outcome o;
-	bool dup = cfg_bool("duplicate_suppression");
+	bool dup = var_duplicate_suppression;
 	const char *k;
 	size_t i;
 

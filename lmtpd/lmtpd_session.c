@@ -86,7 +86,7 @@ cmd_lhlo(struct lmtpd *st, const char *args)
 	    "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
 	    "250 CHUNKING",
-	    st->host, cfg_int("message_size_limit"));
+	    st->host, var_message_size_limit);
 }
 
 static void
@@ -103,7 +103,7 @@ cmd_mail(struct lmtpd *st)
 		return;
 	}
 	if (c->has_size &&
-	    c->size > (unsigned long long)cfg_int("message_size_limit")) {
+	    c->size > (unsigned long long)var_message_size_limit) {
 		lmtpd_reply(st,
 		    "552 5.3.4 Error: message too big for "
 		    "system");
@@ -303,8 +303,8 @@ lmtpd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&st, 0, sizeof st);
 	st.host = daemon_hostname();
-	st.store_dir = cfg_str("store_dir");
-	session_open(&st.ss, fd, l->role, cfg_int("lmtpd_timeout"));
+	st.store_dir = var_store_dir;
+	session_open(&st.ss, fd, l->role, var_lmtpd_timeout);
 	serve(&st);
 	lmtpd_reset(&st);
 	smtpcmd_free(&st.cmd);

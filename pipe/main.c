@@ -28,7 +28,7 @@ main(int argc, char **argv)
 	gid_t gid;
 
 	daemon_start(&d, "pipe", argc, argv);
-	if (priv_lookup(cfg_str("qmgr_user"), &pipe_qmgr_uid, &gid, &err) < 0) {
+	if (priv_lookup(var_qmgr_user, &pipe_qmgr_uid, &gid, &err) < 0) {
 		log_warn("qmgr_user: %s; only root and my own uid are served",
 		    err.s);
 		pipe_qmgr_uid = (uid_t)-1;

@@ -99,7 +99,7 @@ pipe_command(const struct pipe_req *r, const char *msg, size_t len,
 {
 	struct str head = STR_INIT, output = STR_INIT;
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, pidfd = -1, ws = 0;
-	int64_t deadline = buf_now_ms() + cfg_int("command_timeout") * 1000;
+	int64_t deadline = buf_now_ms() + var_command_timeout * 1000;
 	size_t sent = 0, total;
 	bool full = false, exited = false;
 	char tmp[4096];
@@ -145,7 +145,7 @@ pipe_command(const struct pipe_req *r, const char *msg, size_t len,
 			str_copyf(&output,
 			    "command timed out after %lld "
 			    "seconds",
-			    cfg_int("command_timeout"));
+			    var_command_timeout);
 			pipe_result_set(res, PIPE_DEFER, "4.3.0", output.s);
 			goto out;
 		}

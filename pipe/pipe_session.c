@@ -134,7 +134,7 @@ deliver(
 	buf_init(&b, p[0], 0);
 	/* the child keeps its own deadline; this one only guards
 	 * against a child that hangs in our own code */
-	buf_set_timeout(&b, (int)(cfg_int("command_timeout") + 60) * 1000);
+	buf_set_timeout(&b, (int)(var_command_timeout + 60) * 1000);
 	bs = attr_read(&b, &a, &err);
 	if (bs != BUF_OK)
 		kill(pid, SIGKILL);
@@ -165,7 +165,7 @@ void
 pipe_session(int fd, const struct server_listener *l, void *ctx)
 {
 	unsigned long long max =
-	    (unsigned long long)cfg_int("message_size_limit") + PIPE_SIZE_SLACK;
+	    (unsigned long long)var_message_size_limit + PIPE_SIZE_SLACK;
 	struct pipe_result res = {PIPE_DEFER, "4.3.0", STR_INIT};
 	struct attrs a = ATTRS_INIT;
 	struct str err = STR_INIT, msg = STR_INIT;

@@ -24,7 +24,7 @@ void
 popd_caps(const struct popd *p, struct str *out)
 {
 	struct str mechs = STR_INIT;
-	const char *expire = cfg_str("popd_expire");
+	const char *expire = var_popd_expire;
 
 	str_cats(out, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
 	    "PIPELINING\r\n");
@@ -43,9 +43,9 @@ popd_caps(const struct popd *p, struct str *out)
 		str_cats(out, "EXPIRE NEVER\r\n");
 	else if (*expire != '\0')
 		str_catf(out, "EXPIRE %s\r\n", expire);
-	if (cfg_int("popd_login_delay") > 0)
+	if (var_popd_login_delay > 0)
 		str_catf(out, "LOGIN-DELAY %lld\r\n",
-		    cfg_int("popd_login_delay"));
+		    var_popd_login_delay);
 	str_cats(out, "IMPLEMENTATION roost\r\n");
 	str_free(&mechs);
 }
@@ -56,7 +56,7 @@ popd_caps(const struct popd *p, struct str *out)
 static bool
 login_delay_ok(const char *dir, const char *user)
 {
-	long long delay = cfg_int("popd_login_delay");
+	long long delay = var_popd_login_delay;
 	struct str path = STR_INIT;
 	struct stat sb;
 	bool ok = true;
@@ -87,9 +87,9 @@ static void
 login(struct popd *p, const char *user, const char *mech)
 {
 	struct str dir = STR_INIT, err = STR_INIT;
-	unsigned limit = (unsigned)cfg_int("popd_user_sessions");
+	unsigned limit = (unsigned)var_popd_user_sessions;
 
-	str_copyf(&dir, "%s/popd", cfg_str("run_dir"));
+	str_copyf(&dir, "%s/popd", var_run_dir);
 	p->slot_user = slot_take(dir.s, user, limit, &err);
 	if (p->slot_user == -1) {
 		log_info("user=%s refused: %s", user, limit == 1 ?
@@ -106,7 +106,7 @@ login(struct popd *p, const char *user, const char *mech)
 	if (!login_delay_ok(dir.s, user)) {
 		log_info("user=%s refused: login delay", user);
 		popd_err(p, "[LOGIN-DELAY] Wait %lld seconds between logins",
-		    cfg_int("popd_login_delay"));
+		    var_popd_login_delay);
 		goto fail;
 	}
 	if (store_open_login(&p->store, p->store_dir, user, &err) !=

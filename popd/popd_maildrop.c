@@ -261,7 +261,7 @@ popd_cmd_rset(struct popd *p, const char *args)
 static bool
 expired(const struct popd_msg *m, time_t now)
 {
-	const char *e = cfg_str("popd_expire");
+	const char *e = var_popd_expire;
 	long days;
 
 	if (*e == '\0' || strcmp(e, "never") == 0)

@@ -181,7 +181,7 @@ static bool
 admit(struct popd *p, bool say)
 {
 	p->slot_ip = session_admit(&p->ss, "popd",
-	    cfg_int("popd_ip_sessions"));
+	    var_popd_ip_sessions);
 	if (p->slot_ip != -1)
 		return true;
 	if (say)
@@ -221,15 +221,14 @@ void
 popd_session(int fd, const struct server_listener *l, void *ctx)
 {
 	struct popd p;
-	unsigned long command_limit = (unsigned long)cfg_int(
-	    "popd_command_limit");
-	unsigned error_limit = (unsigned)cfg_int("popd_error_limit");
+	unsigned long command_limit = (unsigned long)var_popd_command_limit;
+	unsigned error_limit = (unsigned)var_popd_error_limit;
 
 	(void)ctx;
 	memset(&p, 0, sizeof p);
 	p.slot_ip = p.slot_user = -1;
-	p.store_dir = cfg_str("store_dir");
-	session_open(&p.ss, fd, l->role, cfg_int("popd_timeout"));
+	p.store_dir = var_store_dir;
+	session_open(&p.ss, fd, l->role, var_popd_timeout);
 	if (!start(&p, l))
 		p.state = POPD_DONE;
 	while (p.state != POPD_DONE && !server_stopping) {

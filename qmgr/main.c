@@ -33,7 +33,7 @@ unix_path(const char *key, struct str *out)
 {
 	struct str err = STR_INIT;
 
-	if (listen_unix_path(key, cfg_str("run_dir"), out, &err) < 0)
+	if (listen_unix_path(key, var_run_dir, out, &err) < 0)
 		log_fatal_config("%s: %s", key, err.s);
 	str_free(&err);
 }
@@ -43,29 +43,29 @@ qmgr_conf_init(void)
 {
 	struct passwd *pw;
 
-	qmgr_conf.queue_dir = cfg_str("queue_dir");
+	qmgr_conf.queue_dir = var_queue_dir;
 	qmgr_conf.hostname = daemon_hostname();
 	unix_path("lmtp_destination", &qmgr_conf.lmtp_path);
 	unix_path("pipe_listen", &qmgr_conf.pipe_path);
 	unix_path("cleanup_listen", &qmgr_conf.cleanup_path);
-	qmgr_conf.lmtp_concurrency = (int)cfg_int("lmtp_concurrency");
-	qmgr_conf.pipe_concurrency = (int)cfg_int("pipe_concurrency");
-	qmgr_conf.min_backoff_us = cfg_int("minimal_backoff_time") * 1000000ULL;
-	qmgr_conf.max_backoff_us = cfg_int("maximal_backoff_time") * 1000000ULL;
+	qmgr_conf.lmtp_concurrency = (int)var_lmtp_concurrency;
+	qmgr_conf.pipe_concurrency = (int)var_pipe_concurrency;
+	qmgr_conf.min_backoff_us = var_minimal_backoff_time * 1000000ULL;
+	qmgr_conf.max_backoff_us = var_maximal_backoff_time * 1000000ULL;
 	if (qmgr_conf.max_backoff_us < qmgr_conf.min_backoff_us)
 		qmgr_conf.max_backoff_us = qmgr_conf.min_backoff_us;
-	qmgr_conf.warn_us = cfg_int("delay_warning_time") * 1000000ULL;
-	qmgr_conf.lifetime_us = cfg_int("maximal_queue_lifetime") * 1000000ULL;
-	qmgr_conf.run_delay_us = cfg_int("queue_run_delay") * 1000000ULL;
-	qmgr_conf.bounce_limit = (size_t)cfg_int("bounce_size_limit");
-	qmgr_conf.lmtp_timeout_ms = (int)cfg_int("lmtpd_timeout") * 1000;
+	qmgr_conf.warn_us = var_delay_warning_time * 1000000ULL;
+	qmgr_conf.lifetime_us = var_maximal_queue_lifetime * 1000000ULL;
+	qmgr_conf.run_delay_us = var_queue_run_delay * 1000000ULL;
+	qmgr_conf.bounce_limit = (size_t)var_bounce_size_limit;
+	qmgr_conf.lmtp_timeout_ms = (int)var_lmtpd_timeout * 1000;
 	/* a command may run for command_timeout before pipe answers */
-	qmgr_conf.pipe_timeout_ms = (int)(cfg_int("command_timeout") + 60) *
+	qmgr_conf.pipe_timeout_ms = (int)(var_command_timeout + 60) *
 	    1000;
-	pw = getpwnam(cfg_str("default_privs"));
+	pw = getpwnam(var_default_privs);
 	if (pw == NULL || pw->pw_uid == 0)
 		log_fatal_config("default_privs: %s: no such unprivileged "
-		    "account", cfg_str("default_privs"));
+		    "account", var_default_privs);
 	qmgr_conf.nobody_uid = pw->pw_uid;
 	qmgr_conf.nobody_gid = pw->pw_gid;
 }
@@ -82,7 +82,7 @@ main(int argc, char **argv)
 	daemon_start(&d, "qmgr", argc, argv);
 	memset(&s, 0, sizeof s);
 	qmgr_conf_init();
-	if (server_listen(&s, "qmgr_listen", "trigger", cfg_str("qmgr_user"),
+	if (server_listen(&s, "qmgr_listen", "trigger", var_qmgr_user,
 	    &err) < 0)
 		log_fatal("%s", err.s);
 	if (s.nls != 1)

@@ -239,7 +239,7 @@ static void
 lmtp_address(const struct resolve_target *rt, struct str *out)
 {
 	const char *at = strchr(str_cstr(&rt->to), '@');
-	const char *delim = cfg_str("recipient_delimiter");
+	const char *delim = var_recipient_delimiter;
 	char d = *delim ? *delim : '+';
 
 	str_clear(out);

@@ -47,7 +47,7 @@ die_hook(void)
 void
 sendmail_path(const char *value, struct str *out)
 {
-	const char *base = cfg_str("base_dir");
+	const char *base = var_base_dir;
 
 	if (value[0] == '/' || base[0] == '\0') {
 		str_copys(out, value);
@@ -63,7 +63,7 @@ sendmail_socket(const char *key, struct str *out, struct str *err)
 	struct str run = STR_INIT;
 	int rc;
 
-	sendmail_path(cfg_str("run_dir"), &run);
+	sendmail_path(var_run_dir, &run);
 	rc = listen_unix_path(key, run.s, out, err);
 	str_free(&run);
 	return rc;
@@ -77,7 +77,7 @@ smtp(const struct sendmail_opts *o, const char *conf)
 	char cwd[4096];
 
 	(void)o;
-	sendmail_path(cfg_str("daemon_dir"), &dir);
+	sendmail_path(var_daemon_dir, &dir);
 	str_copyf(&prog, "%s/smtpd", dir.s);
 	/* smtpd resolves the file from base_dir, not from our cwd. */
 	if (conf[0] != '/' && getcwd(cwd, sizeof cwd) != NULL)

@@ -23,7 +23,7 @@ sendmail_mailq(const struct sendmail_opts *o)
 	struct str queue = STR_INIT, err = STR_INIT;
 
 	(void)o;
-	sendmail_path(cfg_str("queue_dir"), &queue);
+	sendmail_path(var_queue_dir, &queue);
 	if (access(queue.s, R_OK | X_OK) < 0)
 		sendmail_fatal(errno == ENOENT ? EX_CONFIG : EX_NOPERM,
 		    "cannot read the queue in %s: %s", queue.s,

@@ -92,7 +92,7 @@ sendmail_submit(const struct sendmail_opts *o)
 		    "addresses or -t)");
 	if (sendmail_socket("cleanup_listen", &path, &err) < 0)
 		sendmail_fatal(EX_CONFIG, "cleanup_listen: %s", err.s);
-	hold = (size_t)cfg_int("message_size_limit");
+	hold = (size_t)var_message_size_limit;
 
 	sendmail_filter_init(&f, o->dot_ends);
 	while (!done) {
@@ -137,7 +137,7 @@ sendmail_flush(const struct sendmail_opts *o)
 	struct str run = STR_INIT, err = STR_INIT;
 
 	(void)o;
-	sendmail_path(cfg_str("run_dir"), &run);
+	sendmail_path(var_run_dir, &run);
 	/* -q as in Postfix: scan incoming, and everything deferred is due. */
 	if (trigger_qmgr(run.s, TRIGGER_INCOMING TRIGGER_FLUSH,
 	    QMGR_CONNECT_MS, 0, &err) < 0)

@@ -174,7 +174,7 @@ smtpd_auth_mail_ok(struct smtpd *st, const char *sender)
 		return false;
 	}
 	if (st->auth_user.len == 0 || *sender == '\0' ||
-	    !cfg_bool("smtpd_sender_login_check") ||
+	    !var_smtpd_sender_login_check ||
 	    owns(st->auth_user.s, sender))
 		return true;
 	log_info("sender <%s> refused: not owned by user=%s", sender,

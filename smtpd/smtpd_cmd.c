@@ -29,7 +29,7 @@ cmd_ehlo(struct smtpd *st)
 	smtpd_reply(st, "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n"
 	    "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n"
 	    "250-CHUNKING\r\n%s%s250 DSN", st->host,
-	    cfg_int("message_size_limit"),
+	    var_message_size_limit,
 	    !st->tls && !st->local && tls_available() ?
 	    "250-STARTTLS\r\n" : "", str_cstr(&auth));
 	str_free(&auth);
@@ -51,7 +51,7 @@ cmd_mail(struct smtpd *st)
 	if (!smtpd_auth_mail_ok(st, c->addr.s))
 		return;
 	if (c->has_size &&
-	    c->size > (unsigned long long)cfg_int("message_size_limit")) {
+	    c->size > (unsigned long long)var_message_size_limit) {
 		smtpd_reply(st, "552 5.3.4 Error: message too big for "
 		    "system");
 		return;
@@ -77,7 +77,7 @@ cmd_rcpt(struct smtpd *st)
 		smtpd_reply(st, "503 5.5.1 Error: RCPT during BDAT");
 		return;
 	}
-	if (st->rcpts.n >= (size_t)cfg_int("smtpd_recipient_limit")) {
+	if (st->rcpts.n >= (size_t)var_smtpd_recipient_limit) {
 		smtpd_reply(st, "452 4.5.3 Error: too many recipients");
 		return;
 	}

@@ -57,7 +57,7 @@ static int
 cleanup_path(struct str *path)
 {
 	struct str err = STR_INIT;
-	int rc = listen_unix_path("cleanup_listen", cfg_str("run_dir"), path,
+	int rc = listen_unix_path("cleanup_listen", var_run_dir, path,
 	    &err);
 
 	str_free(&err);
@@ -94,7 +94,7 @@ start(struct smtpd *st)
 			return;
 		}
 		rc = submit_open(&st->sub, path.s,
-		    (int)cfg_int("smtpd_timeout") * 1000);
+		    (int)var_smtpd_timeout * 1000);
 		str_free(&path);
 		if (rc != SUBMIT_OK) {
 			log_error("%s", st->sub.reason.s);
@@ -165,7 +165,7 @@ take(void *arg, const char *p, size_t n)
 	struct smtpd *st = arg;
 	size_t used = smtpdata_take(&st->dec, p, n, &st->content, &st->size);
 
-	if (st->size > (unsigned long long)cfg_int("message_size_limit"))
+	if (st->size > (unsigned long long)var_message_size_limit)
 		st->too_big = true;
 	push(st, false);
 	return used;
@@ -239,21 +239,21 @@ static void
 begin_data(struct smtpd *st, bool dot)
 {
 	smtpdata_init(&st->dec, dot,
-	    strcmp(cfg_str("smtpd_bare_lf"), "normalize") == 0,
-	    (size_t)cfg_int("smtpd_line_limit"));
-	buf_set_timeout(&st->ss.b, (int)cfg_int("smtpd_data_timeout") * 1000);
+	    strcmp(var_smtpd_bare_lf, "normalize") == 0,
+	    (size_t)var_smtpd_line_limit);
+	buf_set_timeout(&st->ss.b, (int)var_smtpd_data_timeout * 1000);
 }
 
 static void
 end_data(struct smtpd *st)
 {
-	buf_set_timeout(&st->ss.b, (int)cfg_int("smtpd_timeout") * 1000);
+	buf_set_timeout(&st->ss.b, (int)var_smtpd_timeout * 1000);
 }
 
 bool
 smtpd_data(struct smtpd *st)
 {
-	size_t max = (size_t)cfg_int("smtpd_line_limit");
+	size_t max = (size_t)var_smtpd_line_limit;
 	struct str *line = &st->ss.line;
 	enum buf_status bs;
 
@@ -291,7 +291,7 @@ smtpd_bdat(struct smtpd *st)
 		start(st);
 		begin_data(st, false);
 	}
-	buf_set_timeout(&st->ss.b, (int)cfg_int("smtpd_data_timeout") * 1000);
+	buf_set_timeout(&st->ss.b, (int)var_smtpd_data_timeout * 1000);
 	if ((bs = smtpdata_chunk(&st->ss.b, n, PUSH_AT, ok ? take : NULL,
 	    st)) != BUF_OK)
 		return lost(st, bs);

@@ -81,7 +81,7 @@ drain(struct smtpd *st)
 static bool
 pregreet(struct smtpd *st)
 {
-	long long wait = cfg_int("smtpd_pregreet_wait");
+	long long wait = var_smtpd_pregreet_wait;
 
 	if (st->local || st->relay_ok || wait <= 0 ||
 	    strcmp(st->ss.role, SMTPD_ROLE_MX) != 0)
@@ -97,8 +97,8 @@ pregreet(struct smtpd *st)
 static void
 serve(struct smtpd *st)
 {
-	size_t max = (size_t)cfg_int("smtpd_line_limit");
-	unsigned limit = (unsigned)cfg_int("smtpd_error_limit");
+	size_t max = (size_t)var_smtpd_line_limit;
+	unsigned limit = (unsigned)var_smtpd_error_limit;
 
 	if (!pregreet(st))
 		return;
@@ -195,7 +195,7 @@ begin(struct smtpd *st)
 	struct str err = STR_INIT;
 
 	st->host = daemon_hostname();
-	if (cidr_parse(cfg_str("mynetworks"), &st->mynetworks, &err) < 0)
+	if (cidr_parse(var_mynetworks, &st->mynetworks, &err) < 0)
 		log_error("mynetworks: %s", err.s);	/* cfg checked it */
 	str_free(&err);
 	st->relay_ok = st->local || smtpd_policy_relay(st);
@@ -211,7 +211,7 @@ admit(struct smtpd *st, bool say)
 	if (st->relay_ok)
 		return true;
 	st->slot_ip = session_admit(&st->ss, "smtpd",
-	    cfg_int("smtpd_ip_sessions"));
+	    var_smtpd_ip_sessions);
 	if (st->slot_ip != -1)
 		return true;
 	if (say)
@@ -227,7 +227,7 @@ smtpd_session(int fd, const struct server_listener *l, void *ctx)
 
 	(void)ctx;
 	memset(&st, 0, sizeof st);
-	session_open(&st.ss, fd, l->role, cfg_int("smtpd_timeout"));
+	session_open(&st.ss, fd, l->role, var_smtpd_timeout);
 	begin(&st);
 	if (!admit(&st, strcmp(l->role, SMTPD_ROLE_SMTPS) != 0))
 		;
@@ -285,7 +285,7 @@ smtpd_local(void)
 	memset(&st, 0, sizeof st);
 	st.local = true;
 	session_open(&st.ss, STDIN_FILENO, SMTPD_ROLE_LOCAL,
-	    cfg_int("smtpd_timeout"));
+	    var_smtpd_timeout);
 	str_copys(&st.ss.peer, "local");
 	buf_set_ops(&st.ss.b, &local_ops, NULL);
 	begin(&st);

@@ -2,7 +2,8 @@
  * cfg - roost.conf loading and typed access; see cfg.h.
  *
  * The current values live in vals[], parallel to cfg_keys[] and built
- * from the defaults on first use.  cfg_load() parses a whole file into
+ * from the defaults on first use; publish() copies them into the keys'
+ * typed variables whenever they change.  cfg_load() parses a whole file into
  * a fresh array and swaps it in only when every line was good, so a bad
  * file leaves the previous values as they were.
  */
@@ -259,11 +260,33 @@ defaults(void)
 	return vs;
 }
 
+/* publish - the current values into the keys' typed variables. */
+static void
+publish(void)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->var == NULL)
+			continue;
+		if (k->type == CFG_STR)
+			*(const char **)k->var = vals[i].text;
+		else if (k->type == CFG_BOOL)
+			*(bool *)k->var = vals[i].num != 0;
+		else
+			*(long long *)k->var = vals[i].num;
+	}
+}
+
 static void
 init(void)
 {
-	if (vals == NULL)
+	if (vals == NULL) {
 		vals = defaults();
+		publish();
+	}
 }
 
 void
@@ -272,6 +295,7 @@ cfg_reset(void)
 	if (vals != NULL)
 		vals_free(vals);
 	vals = defaults();
+	publish();
 }
 
 /* bad_byte - a reason when line holds a byte no value may contain. */
@@ -433,6 +457,7 @@ cfg_load(const char *path, struct str *err)
 	vals_free(vals);
 	vals = vs;
 	vs = NULL;
+	publish();
 	rc = 0;
 out:
 	if (vs != NULL)
@@ -462,6 +487,7 @@ cfg_set(const char *key, const char *value, struct str *err)
 		val_free(&vals[i]);
 		nv.origin = xstrdup("set");
 		vals[i] = nv;
+		publish();
 		rc = 0;
 	}
 	str_free(&v);

@@ -18,7 +18,8 @@
  * powers of 1024), CFG_TIME (seconds, with optional s/m/h/d/w suffix).
  * cfg_int() returns INT as is, SIZE in bytes and TIME in seconds.
  *
- * The values live in process-wide storage, read-only after start.
+ * The values live in process-wide storage, read-only after start, and
+ * each has a typed variable (var_<key>, below).
  */
 #ifndef ROOST_CFG_H
 #define ROOST_CFG_H
@@ -40,10 +41,32 @@ struct cfg_key {
 	 * 0 or -1 with a reason (no file/line/key) in err. */
 	int (*check)(const char *value, struct str *err);
 	const char *doc;		/* one line, for roost.conf(5) */
+	/* var - the key's variable (NULL: none): const char * for STR,
+	 * long long for INT, SIZE and TIME, bool for BOOL. */
+	void *var;
 };
 
 extern const struct cfg_key cfg_keys[];
 extern const size_t cfg_nkeys;
+
+/*
+ * var_<key> - the value of every key, typed, as cfg_keys.def declares
+ * it: STR const char *, INT long long, SIZE bytes and TIME seconds as
+ * long long, BOOL bool.  They hold the defaults from the start of the
+ * program and follow every cfg_reset(), cfg_load() and cfg_set(); a
+ * misspelt name does not compile.  Read them, never write them.
+ */
+#define K_STR(n, ...) extern const char *var_##n;
+#define K_INT(n, ...) extern long long var_##n;
+#define K_TIME K_INT
+#define K_SIZE K_INT
+#define K_BOOL(n, ...) extern bool var_##n;
+#include "cfg_keys.def"
+#undef K_STR
+#undef K_INT
+#undef K_TIME
+#undef K_SIZE
+#undef K_BOOL
 
 /* cfg_reset - every key back to its default. */
 void cfg_reset(void);
@@ -56,7 +79,9 @@ int cfg_load(const char *path, struct str *err);
  * "key: reason" in err. */
 int cfg_set(const char *key, const char *value, struct str *err);
 
-/* Accessors panic on an unknown key or a type mismatch: both are bugs. */
+/* Lookups by name, for keys chosen at run time (a table of keys, a key
+ * made from a daemon's name); code that knows its key uses var_<key>.
+ * They panic on an unknown key or a type mismatch: both are bugs. */
 const char *cfg_str(const char *key);
 long long cfg_int(const char *key);
 bool cfg_bool(const char *key);

@@ -63,7 +63,7 @@ daemon_start(struct daemon *d, const char *prog, int argc, char **argv)
 		log_fatal_config("%s", err.s);
 	str_free(&err);
 	{
-		const char *lvl = cfg_str("log_level");
+		const char *lvl = var_log_level;
 
 		log_set_level(verbose || strcmp(lvl, "debug") == 0 ? LOG_DEBUG :
 		    strcmp(lvl, "warning") == 0 ? LOG_WARN :
@@ -71,9 +71,9 @@ daemon_start(struct daemon *d, const char *prog, int argc, char **argv)
 	}
 	/* Relative paths are taken from base_dir; being there also keeps
 	 * working after the drop even if its parents are closed to us. */
-	if (chdir(cfg_str("base_dir")) < 0)
+	if (chdir(var_base_dir) < 0)
 		log_fatal_config("%s: base_dir: cannot chdir to %s: %s",
-		    d->conf, cfg_str("base_dir"), strerror(errno));
+		    d->conf, var_base_dir, strerror(errno));
 }
 
 void
@@ -100,7 +100,7 @@ const char *
 daemon_hostname(void)
 {
 	static char name[256];
-	const char *h = cfg_str("myhostname");
+	const char *h = var_myhostname;
 
 	if (*h)
 		return h;

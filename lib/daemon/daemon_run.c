@@ -24,7 +24,7 @@ daemon_run_subdir(const struct daemon *d, const char *user_key)
 	if (priv_is_root() &&
 	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
-	str_copyf(&dir, "%s/%s", cfg_str("run_dir"), d->prog);
+	str_copyf(&dir, "%s/%s", var_run_dir, d->prog);
 	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST)
 		log_fatal("mkdir %s: %s", dir.s, strerror(errno));
 	if (priv_is_root() && chown(dir.s, uid, gid) < 0)
@@ -44,13 +44,13 @@ daemon_store_prepare(const struct daemon *d, const char *user_key)
 		if (priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
 			log_fatal_config("%s: %s: %s", d->conf, user_key,
 			    err.s);
-		if (priv_lookup(cfg_str("lmtpd_user"), &store_uid, &store_gid,
+		if (priv_lookup(var_lmtpd_user, &store_uid, &store_gid,
 		    &err) < 0)
 			log_fatal_config("%s: lmtpd_user: %s", d->conf, err.s);
 		if (uid != store_uid)
 			log_fatal_config("%s: %s: must be the store's owner, "
 			    "lmtpd_user (%s)", d->conf, user_key,
-			    cfg_str("lmtpd_user"));
+			    var_lmtpd_user);
 	}
 	str_free(&err);
 	daemon_run_subdir(d, user_key);

@@ -57,9 +57,9 @@ server_init(struct server *s, const char *d)
 	s->limit = (unsigned)cfg_int(key);
 	if (s->min > s->limit)
 		s->min = s->limit;
-	s->max_use = (unsigned)cfg_int("process_max_use");
-	s->idle_timeout = (unsigned)cfg_int("process_idle_timeout");
-	s->shutdown_timeout = (unsigned)cfg_int("shutdown_timeout");
+	s->max_use = (unsigned)var_process_max_use;
+	s->idle_timeout = (unsigned)var_process_idle_timeout;
+	s->shutdown_timeout = (unsigned)var_shutdown_timeout;
 }
 
 static int
@@ -72,7 +72,7 @@ listen_unix(const struct listen_spec *sp, const char *user, mode_t mode,
 	int fd;
 
 	if (sp->path[0] != '/')
-		str_catf(&path, "%s/", cfg_str("run_dir"));
+		str_catf(&path, "%s/", var_run_dir);
 	str_cats(&path, sp->path);
 	fd = sock_unix_listen(path.s, mode, 128, err);
 	if (fd >= 0 && priv_is_root() && user != NULL) {

@@ -61,7 +61,7 @@ session_admit(const struct session *ss, const char *daemon, long long limit)
 	struct str dir = STR_INIT, err = STR_INIT;
 	int fd;
 
-	str_copyf(&dir, "%s/%s", cfg_str("run_dir"), daemon);
+	str_copyf(&dir, "%s/%s", var_run_dir, daemon);
 	fd = slot_take(dir.s, ss->peer.s, (unsigned)limit, &err);
 	if (fd == -2)
 		log_warn("connection limit: %s", err.s);

@@ -439,12 +439,12 @@ tls_load(const char *service, struct str *err)
 	chain = NULL;
 	key = NULL;
 
-	minv = protocol_version(cfg_str("tls_min_protocol"));
-	maxv = protocol_version(cfg_str("tls_max_protocol"));
+	minv = protocol_version(var_tls_min_protocol);
+	maxv = protocol_version(var_tls_max_protocol);
 	if (minv < 0 || maxv < 0 || (maxv && minv > maxv)) {
 		str_copyf(err, "tls_min_protocol/tls_max_protocol: %s..%s is "
-		    "not a range", cfg_str("tls_min_protocol"),
-		    cfg_str("tls_max_protocol"));
+		    "not a range", var_tls_min_protocol,
+		    var_tls_max_protocol);
 		goto fail;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, minv) != 1 ||
@@ -453,19 +453,19 @@ tls_load(const char *service, struct str *err)
 		ssl_reason(err, "not supported");
 		goto fail;
 	}
-	if (*(v = cfg_str("tls_ciphers")) &&
+	if (*(v = var_tls_ciphers) &&
 	    SSL_CTX_set_cipher_list(ctx, v) != 1) {
 		str_copyf(err, "tls_ciphers: '%s': ", v);
 		ssl_reason(err, "no usable cipher");
 		goto fail;
 	}
-	if (*(v = cfg_str("tls_ciphersuites")) &&
+	if (*(v = var_tls_ciphersuites) &&
 	    SSL_CTX_set_ciphersuites(ctx, v) != 1) {
 		str_copyf(err, "tls_ciphersuites: '%s': ", v);
 		ssl_reason(err, "no usable suite");
 		goto fail;
 	}
-	if (*(v = cfg_str("tls_groups")) &&
+	if (*(v = var_tls_groups) &&
 	    SSL_CTX_set1_groups_list(ctx, v) != 1) {
 		str_copyf(err, "tls_groups: '%s': ", v);
 		ssl_reason(err, "no usable group");
@@ -473,7 +473,7 @@ tls_load(const char *service, struct str *err)
 	}
 	opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF;
-	if (!cfg_bool("tls_session_tickets"))
+	if (!var_tls_session_tickets)
 		opts |= SSL_OP_NO_TICKET;
 	SSL_CTX_set_options(ctx, (uint64_t)opts);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -487,7 +487,7 @@ tls_load(const char *service, struct str *err)
 		ssl_reason(err, "failed");
 		goto fail;
 	}
-	if (*(v = cfg_str("tls_sni_dir")) && sni_load(v, err) < 0)
+	if (*(v = var_tls_sni_dir) && sni_load(v, err) < 0)
 		goto fail;
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername);
 	log_info("tls: loaded %s%s%s, %zu SNI certificate%s", certpath,
@@ -593,7 +593,7 @@ handshake(struct buf *b, SSL *ssl, struct str *err)
 	enum buf_status st;
 	int r, e, rc = -1;
 
-	end = buf_now_ms() + cfg_int("tls_handshake_timeout") * 1000;
+	end = buf_now_ms() + var_tls_handshake_timeout * 1000;
 	if (saved == 0 || saved > end)
 		b->deadline_ms = end;
 	for (;;) {

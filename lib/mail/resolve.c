@@ -45,7 +45,7 @@ struct resolver {
 static void
 abspath(const char *value, struct str *out)
 {
-	const char *base = cfg_str("base_dir");
+	const char *base = var_base_dir;
 
 	if (value[0] == '/' || base[0] == '\0')
 		str_copys(out, value);
@@ -67,27 +67,27 @@ resolver_open(void)
 	struct resolver *r = xcalloc(1, sizeof *r);
 	struct str p = STR_INIT;
 
-	abspath(cfg_str("data_dir"), &p);
+	abspath(var_data_dir, &p);
 	r->users = users_open(p.s);
-	if (*cfg_str("alias_maps")) {
-		abspath(cfg_str("alias_maps"), &p);
+	if (*var_alias_maps) {
+		abspath(var_alias_maps, &p);
 		str_copyf(&r->alias_db, "%s.db", p.s);
 		r->aliases = table_open(r->alias_db.s);
 	}
-	if (*cfg_str("virtual_alias_maps")) {
-		abspath(cfg_str("virtual_alias_maps"), &p);
+	if (*var_virtual_alias_maps) {
+		abspath(var_virtual_alias_maps, &p);
 		str_cats(&p, ".db");
 		r->virtual = table_open(p.s);
 	}
 	str_free(&p);
 	str_copys(&r->hostname, daemon_hostname());
 	lower(&r->hostname);
-	str_copys(&r->destinations, cfg_str("mydestination"));
-	str_copys(&r->delim, cfg_str("recipient_delimiter"));
-	r->system_users = cfg_bool("local_system_users");
-	r->commands = cfg_bool("allow_mail_to_commands");
-	r->files = cfg_bool("allow_mail_to_files");
-	r->includes = cfg_bool("allow_mail_to_includes");
+	str_copys(&r->destinations, var_mydestination);
+	str_copys(&r->delim, var_recipient_delimiter);
+	r->system_users = var_local_system_users;
+	r->commands = var_allow_mail_to_commands;
+	r->files = var_allow_mail_to_files;
+	r->includes = var_allow_mail_to_includes;
 	return r;
 }
 
@@ -356,7 +356,7 @@ owner(const char *path, int fd, struct trust *t, struct str *why)
 	t->file_uid = st.st_uid;
 	t->mode = st.st_mode;
 	if (st.st_uid == 0) {
-		const char *dp = cfg_str("default_privs");
+		const char *dp = var_default_privs;
 
 		if ((pw = getpwnam(dp)) == NULL || pw->pw_uid == 0) {
 			str_copyf(why, "default_privs: no usable account %s",

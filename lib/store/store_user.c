@@ -227,7 +227,7 @@ store_user_create(const char *store_dir, const char *user,
 	if (rc != STORE_OK)
 		goto out;
 	a.quota = quota_bytes != 0 ? quota_bytes :
-	    (uint64_t)cfg_int("quota_default");
+	    (uint64_t)var_quota_default;
 	if ((rc = store_write(s, init_txn, &a, err)) != STORE_OK)
 		goto out;
 	store_close(&s);

@@ -82,15 +82,15 @@ t_check(const char *value, struct str *why)
 }
 
 const struct cfg_key tcfg_keys[] = {
-	{ "t_str", CFG_STR, "hello", 0, 0, NULL, "text" },
-	{ "t_checked", CFG_STR, "fine", 0, 0, t_check, "checked text" },
-	{ "t_int", CFG_INT, "5", -10, 100, NULL, "small integer" },
-	{ "t_big", CFG_INT, "0", LLONG_MIN, LLONG_MAX, NULL, "any integer" },
-	{ "t_size", CFG_SIZE, "1k", 1024, 4 * GIB, NULL, "bounded size" },
-	{ "t_bigsize", CFG_SIZE, "0", 0, LLONG_MAX, NULL, "any size" },
-	{ "t_time", CFG_TIME, "60s", 1, 4 * 604800, NULL, "bounded time" },
-	{ "t_bigtime", CFG_TIME, "0", 0, LLONG_MAX, NULL, "any time" },
-	{ "t_bool", CFG_BOOL, "no", 0, 0, NULL, "flag" },
+	{ "t_str", CFG_STR, "hello", 0, 0, NULL, "text", NULL },
+	{ "t_checked", CFG_STR, "fine", 0, 0, t_check, "checked text", NULL },
+	{ "t_int", CFG_INT, "5", -10, 100, NULL, "small integer", NULL },
+	{ "t_big", CFG_INT, "0", LLONG_MIN, LLONG_MAX, NULL, "any integer", NULL },
+	{ "t_size", CFG_SIZE, "1k", 1024, 4 * GIB, NULL, "bounded size", NULL },
+	{ "t_bigsize", CFG_SIZE, "0", 0, LLONG_MAX, NULL, "any size", NULL },
+	{ "t_time", CFG_TIME, "60s", 1, 4 * 604800, NULL, "bounded time", NULL },
+	{ "t_bigtime", CFG_TIME, "0", 0, LLONG_MAX, NULL, "any time", NULL },
+	{ "t_bool", CFG_BOOL, "no", 0, 0, NULL, "flag", NULL },
 };
 const size_t tcfg_nkeys = sizeof tcfg_keys / sizeof tcfg_keys[0];
 
@@ -993,6 +993,62 @@ test_installed_conf(void)
 	str_free(&key);
 }
 
+/* vars_agree - every key's variable holds what its lookup by name
+ * gives; true when all do. */
+static bool
+vars_agree(void)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->var == NULL) {
+			diag("%s has no variable", k->name);
+			bad++;
+		} else if (k->type == CFG_STR ?
+		    *(const char **)k->var != cfg_str(k->name) :
+		    k->type == CFG_BOOL ?
+		    *(bool *)k->var != cfg_bool(k->name) :
+		    *(long long *)k->var != cfg_int(k->name)) {
+			diag("var_%s differs from its value", k->name);
+			bad++;
+		}
+	}
+	return bad == 0;
+}
+
+/* The typed variables (var_<key>): the defaults from the start, then
+ * whatever a load, a set or a reset makes of them. */
+static void
+test_vars(void)
+{
+	const char *path;
+
+	cfg_reset();
+	ok(vars_agree(), "vars: the defaults");
+	is_int(var_message_size_limit, 25 * 1024 * 1024,
+	    "vars: a size in bytes");
+	is_int(var_smtpd_timeout, 300, "vars: a time in seconds");
+	ok(var_smtpd_sender_login_check, "vars: a boolean");
+	is_int(load("message_size_limit = 1m\nsmtpd_timeout = 2m\n"
+	    "smtpd_sender_login_check = no\nmyhostname = mx.example\n",
+	    &path), 0, "vars: load");
+	ok(vars_agree(), "vars: after a load");
+	is_int(var_message_size_limit, 1024 * 1024, "vars: loaded size");
+	is_int(var_smtpd_timeout, 120, "vars: loaded time");
+	ok(!var_smtpd_sender_login_check, "vars: loaded boolean");
+	is_str(var_myhostname, "mx.example", "vars: loaded string");
+	ok(load("smtpd_timeout = never\n", NULL) < 0 &&
+	    var_smtpd_timeout == 120, "vars: a bad file changes none");
+	is_int(cfg_set("imapd_timeout", "1h", &emsg), 0, "vars: set");
+	is_int(var_imapd_timeout, 3600, "vars: after a set");
+	ok(vars_agree(), "vars: after a set, all agree");
+	cfg_reset();
+	is_str(var_myhostname, "", "vars: reset");
+	ok(vars_agree(), "vars: after a reset");
+}
+
 int
 main(void)
 {
@@ -1011,6 +1067,7 @@ main(void)
 	test_transactional();
 	test_set_origin_dump();
 	test_panics();
+	test_vars();
 	test_manual();
 	test_installed_conf();
 

@@ -136,7 +136,7 @@ test_user(void)
 	is_rc(store_quota_get(s, &used, &limit, &msgs, &over, &err),
 	    STORE_OK, "quota_get");
 	ok(used == 0 && msgs == 0 && over == 0, "nothing used");
-	is_int(limit, cfg_int("quota_default"), "limit: quota_default");
+	is_int(limit, var_quota_default, "limit: quota_default");
 	store_close(&s);
 	ok(s == NULL, "close clears the handle");
 
