@@ -98,7 +98,8 @@ mkdir -p "$root/root/roost" "$root/root/shared"
 (cd "$top" && git ls-files -co --exclude-standard -z |
 	tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
 	tar -C "$root/root/roost" -xf -
-(cd "$top" && git rev-parse HEAD >"$root/root/roost/.fresh-commit")
+(cd "$top" && { git rev-parse --short=12 HEAD; git diff --quiet HEAD ||
+	echo "+ uncommitted changes"; } | paste -sd' ' >"$root/root/roost/.fresh-commit")
 cp -a "$shared/." "$root/root/shared/"
 echo "127.0.80.80 $mhost" >>"$root/etc/hosts"
 
@@ -164,7 +165,7 @@ unshare --mount --net --pid --fork --mount-proc="$root/proc" \
 	bash -c inside || rc=$?
 
 echo
-echo "fresh-debian: Debian 12 minbase root, tree at $(cat "$root/root/roost/.fresh-commit" | cut -c1-12)$(cd "$top" && git diff --quiet HEAD || echo ' + uncommitted changes')"
+echo "fresh-debian: Debian 12 minbase root, tree at $(cat "$root/root/roost/.fresh-commit")"
 while read -r name secs st; do
 	printf '  %-14s %8s  %s\n' "$name" "$(elapsed "$secs")" \
 		"$([ "$st" = 0 ] && echo ok || echo "FAILED ($st)")"
