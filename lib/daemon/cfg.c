@@ -1,7 +1,7 @@
 /*
  * cfg - roost.conf loading and typed access; see cfg.h.
  *
- * The current values live in vals[], parallel to cfg_keys[] and built
+ * The current values live in t->vals[], parallel to t->keys[] and built
  * from the defaults on first use; publish() copies them into the keys'
  * typed variables whenever they change.  cfg_load() parses a whole file into
  * a fresh array and swaps it in only when every line was good, so a bad
@@ -20,17 +20,15 @@
 #include "fd.h"
 #include "log.h"
 
-/* A config file is a few kilobytes; the cap stops a wrong path such as
- * /dev/zero from eating memory before the NUL check sees it. */
-#define CFG_FILE_MAX ((size_t)1 << 20)
 
-struct val {
+struct cfg_val {
 	char *text;		/* as written, blanks trimmed */
 	long long num;		/* INT/SIZE/TIME converted; BOOL 0 or 1 */
 	char *origin;		/* "file:line" or "set"; NULL: the default */
 };
 
-static struct val *vals;	/* NULL until first use */
+/* The process's own table: t->keys[] and the values in use. */
+static struct cfg_table proc;
 
 static const char *const type_name[] = {
 	[CFG_STR] = "string", [CFG_INT] = "integer", [CFG_BOOL] = "boolean",
@@ -43,7 +41,7 @@ static const char *const type_want[] = {
 };
 
 static void
-val_free(struct val *v)
+val_free(struct cfg_val *v)
 {
 	free(v->text);
 	free(v->origin);
@@ -51,22 +49,22 @@ val_free(struct val *v)
 }
 
 static void
-vals_free(struct val *vs)
+vals_free(const struct cfg_table *t, struct cfg_val *vs)
 {
 	size_t i;
 
-	for (i = 0; i < cfg_nkeys; i++)
+	for (i = 0; i < t->n; i++)
 		val_free(&vs[i]);
 	free(vs);
 }
 
 static size_t
-key_index(const char *name)
+key_index(const struct cfg_table *t, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < cfg_nkeys; i++)
-		if (strcmp(cfg_keys[i].name, name) == 0)
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->keys[i].name, name) == 0)
 			return i;
 	return SIZE_MAX;
 }
@@ -124,9 +122,8 @@ static const long long size_mult[] = {
 static const char time_units[] = "smhdw";
 static const long long time_mult[] = { 1, 60, 3600, 86400, 604800 };
 
-/* fmt_num - v in the key's own unit style, for messages. */
-static void
-fmt_num(const struct cfg_key *k, long long v, struct str *out)
+void
+cfg_format_num(const struct cfg_key *k, long long v, struct str *out)
 {
 	static const char sfx[] = "gmk";
 	int i;
@@ -183,7 +180,7 @@ parse_bool(const char *s, long long *out)
 /* parse - convert text for key k into v (text copied); 0, or -1 with a
  * reason naming neither file, line nor key. */
 static int
-parse(const struct cfg_key *k, const char *text, struct val *v,
+parse(const struct cfg_key *k, const char *text, struct cfg_val *v,
     struct str *why)
 {
 	struct str reason = STR_INIT;
@@ -231,10 +228,10 @@ parse(const struct cfg_key *k, const char *text, struct val *v,
 	if (k->type == CFG_INT || k->type == CFG_SIZE || k->type == CFG_TIME) {
 		if (n < k->min || n > k->max) {
 			str_clear(why);
-			fmt_num(k, n, why);
+			cfg_format_num(k, n, why);
 			str_cats(why, n < k->min ? " is below the minimum " :
 			    " is above the maximum ");
-			fmt_num(k, n < k->min ? k->min : k->max, why);
+			cfg_format_num(k, n < k->min ? k->min : k->max, why);
 			return -1;
 		}
 	}
@@ -245,16 +242,16 @@ parse(const struct cfg_key *k, const char *text, struct val *v,
 }
 
 /* defaults - fresh values array holding every key's default. */
-static struct val *
-defaults(void)
+static struct cfg_val *
+defaults(const struct cfg_table *t)
 {
-	struct val *vs = xcalloc(cfg_nkeys, sizeof *vs);
+	struct cfg_val *vs = xcalloc(t->n, sizeof *vs);
 	struct str why = STR_INIT;
 	size_t i;
 
-	for (i = 0; i < cfg_nkeys; i++)
-		if (parse(&cfg_keys[i], cfg_keys[i].def, &vs[i], &why) < 0)
-			log_panic("cfg: default of %s: %s", cfg_keys[i].name,
+	for (i = 0; i < t->n; i++)
+		if (parse(&t->keys[i], t->keys[i].def, &vs[i], &why) < 0)
+			log_panic("cfg: default of %s: %s", t->keys[i].name,
 			    why.s);
 	str_free(&why);
 	return vs;
@@ -262,40 +259,40 @@ defaults(void)
 
 /* publish - the current values into the keys' typed variables. */
 static void
-publish(void)
+publish(struct cfg_table *t)
 {
 	size_t i;
 
-	for (i = 0; i < cfg_nkeys; i++) {
-		const struct cfg_key *k = &cfg_keys[i];
+	for (i = 0; i < t->n; i++) {
+		const struct cfg_key *k = &t->keys[i];
 
 		if (k->var == NULL)
 			continue;
 		if (k->type == CFG_STR)
-			*(const char **)k->var = vals[i].text;
+			*(const char **)k->var = t->vals[i].text;
 		else if (k->type == CFG_BOOL)
-			*(bool *)k->var = vals[i].num != 0;
+			*(bool *)k->var = t->vals[i].num != 0;
 		else
-			*(long long *)k->var = vals[i].num;
+			*(long long *)k->var = t->vals[i].num;
 	}
 }
 
 static void
-init(void)
+init(struct cfg_table *t)
 {
-	if (vals == NULL) {
-		vals = defaults();
-		publish();
+	if (t->vals == NULL) {
+		t->vals = defaults(t);
+		publish(t);
 	}
 }
 
 void
-cfg_reset(void)
+cfg_table_reset(struct cfg_table *t)
 {
-	if (vals != NULL)
-		vals_free(vals);
-	vals = defaults();
-	publish();
+	if (t->vals != NULL)
+		vals_free(t, t->vals);
+	t->vals = defaults(t);
+	publish(t);
 }
 
 /* bad_byte - a reason when line holds a byte no value may contain. */
@@ -362,8 +359,8 @@ read_file(const char *path, struct str *out, struct str *err)
 /* load_line - apply one line (no line end) to vs; line_of[i] is the
  * line that set key i (0: none yet).  0, or -1 with the error in err. */
 static int
-load_line(const char *path, size_t lineno, const char *s, size_t n,
-    struct val *vs, size_t *line_of, struct str *err)
+load_line(const struct cfg_table *t, const char *path, size_t lineno, const char *s, size_t n,
+    struct cfg_val *vs, size_t *line_of, struct str *err)
 {
 	struct str key = STR_INIT, value = STR_INIT, why = STR_INIT;
 	const char *eq;
@@ -396,12 +393,12 @@ load_line(const char *path, size_t lineno, const char *s, size_t n,
 	str_trim(&value);
 	if (key.len == 0)
 		str_copyf(err, "%s:%zu: no key before '='", path, lineno);
-	else if ((i = key_index(key.s)) == SIZE_MAX)
+	else if ((i = key_index(t, key.s)) == SIZE_MAX)
 		str_copyf(err, "%s:%zu: unknown key '%s'", path, lineno, key.s);
 	else if (line_of[i] != 0)
 		str_copyf(err, "%s:%zu: %s: already set on line %zu", path,
 		    lineno, key.s, line_of[i]);
-	else if (parse(&cfg_keys[i], value.s, &vs[i], &why) < 0)
+	else if (parse(&t->keys[i], value.s, &vs[i], &why) < 0)
 		str_copyf(err, "%s:%zu: %s: %s", path, lineno, key.s, why.s);
 	else {
 		str_copyf(&why, "%s:%zu", path, lineno);
@@ -416,18 +413,18 @@ load_line(const char *path, size_t lineno, const char *s, size_t n,
 }
 
 int
-cfg_load(const char *path, struct str *err)
+cfg_table_load(struct cfg_table *t, const char *path, struct str *err)
 {
 	struct str text = STR_INIT;
-	struct val *vs = NULL;
+	struct cfg_val *vs = NULL;
 	size_t *line_of = NULL, lineno = 0, pos = 0;
 	int rc = -1;
 
-	init();
+	init(t);
 	if (read_file(path, &text, err) < 0)
 		goto out;
-	vs = xcalloc(cfg_nkeys, sizeof *vs);
-	line_of = xcalloc(cfg_nkeys, sizeof *line_of);
+	vs = xcalloc(t->n, sizeof *vs);
+	line_of = xcalloc(t->n, sizeof *line_of);
 	while (pos < text.len) {
 		const char *s = text.s + pos, *nl;
 		size_t n = text.len - pos;
@@ -439,55 +436,56 @@ cfg_load(const char *path, struct str *err)
 		/* CRLF files come from editors elsewhere; the CR is noise. */
 		if (n > 0 && s[n - 1] == '\r')
 			n--;
-		if (load_line(path, lineno, s, n, vs, line_of, err) < 0)
+		if (load_line(t, path, lineno, s, n, vs, line_of, err) < 0)
 			goto out;
 	}
 	/* Keys the file left alone take their defaults. */
 	{
-		struct val *defs = defaults();
+		struct cfg_val *defs = defaults(t);
 		size_t i;
 
-		for (i = 0; i < cfg_nkeys; i++)
+		for (i = 0; i < t->n; i++)
 			if (line_of[i] == 0) {
 				vs[i] = defs[i];
 				defs[i].text = NULL;
 			}
-		vals_free(defs);
+		vals_free(t, defs);
 	}
-	vals_free(vals);
-	vals = vs;
+	vals_free(t, t->vals);
+	t->vals = vs;
 	vs = NULL;
-	publish();
+	publish(t);
 	rc = 0;
 out:
 	if (vs != NULL)
-		vals_free(vs);
+		vals_free(t, vs);
 	free(line_of);
 	str_free(&text);
 	return rc;
 }
 
 int
-cfg_set(const char *key, const char *value, struct str *err)
+cfg_table_set(struct cfg_table *t, const char *key, const char *value,
+    struct str *err)
 {
 	struct str v = STR_INIT, why = STR_INIT;
-	struct val nv = { NULL, 0, NULL };
+	struct cfg_val nv = { NULL, 0, NULL };
 	size_t i;
 	int rc = -1;
 
-	init();
+	init(t);
 	str_copys(&v, value);
 	str_trim(&v);
-	if ((i = key_index(key)) == SIZE_MAX)
+	if ((i = key_index(t, key)) == SIZE_MAX)
 		str_copyf(err, "unknown key '%s'", key);
 	else if (bad_byte(v.s, v.len, &why) ||
-	    parse(&cfg_keys[i], v.s, &nv, &why) < 0)
+	    parse(&t->keys[i], v.s, &nv, &why) < 0)
 		str_copyf(err, "%s: %s", key, why.s);
 	else {
-		val_free(&vals[i]);
+		val_free(&t->vals[i]);
 		nv.origin = xstrdup("set");
-		vals[i] = nv;
-		publish();
+		t->vals[i] = nv;
+		publish(t);
 		rc = 0;
 	}
 	str_free(&v);
@@ -498,81 +496,155 @@ cfg_set(const char *key, const char *value, struct str *err)
 /* lookup - the index of key, which must exist and be one of the types
  * in the mask (1 << type); anything else is a bug in the caller. */
 static size_t
-lookup(const char *key, unsigned mask)
+lookup(struct cfg_table *t, const char *key, unsigned mask)
 {
 	size_t i;
 
-	init();
-	if ((i = key_index(key)) == SIZE_MAX)
+	init(t);
+	if ((i = key_index(t, key)) == SIZE_MAX)
 		log_panic("cfg: no such key '%s'", key);
-	if (!(mask & (1u << cfg_keys[i].type)))
+	if (!(mask & (1u << t->keys[i].type)))
 		log_panic("cfg: %s is of type %s", key,
-		    type_name[cfg_keys[i].type]);
+		    type_name[t->keys[i].type]);
 	return i;
 }
 
-/* The index first: lookup() may be what allocates vals. */
+/* The index first: lookup() may be what allocates t->vals. */
+const char *
+cfg_table_str(struct cfg_table *t, const char *key)
+{
+	size_t i = lookup(t, key, 1u << CFG_STR);
+
+	return t->vals[i].text;
+}
+
+long long
+cfg_table_int(struct cfg_table *t, const char *key)
+{
+	size_t i = lookup(t, key, 1u << CFG_INT | 1u << CFG_SIZE |
+	    1u << CFG_TIME);
+
+	return t->vals[i].num;
+}
+
+bool
+cfg_table_bool(struct cfg_table *t, const char *key)
+{
+	size_t i = lookup(t, key, 1u << CFG_BOOL);
+
+	return t->vals[i].num != 0;
+}
+
+const char *
+cfg_table_origin(struct cfg_table *t, const char *key)
+{
+	size_t i;
+
+	init(t);
+	if ((i = key_index(t, key)) == SIZE_MAX)
+		log_panic("cfg: no such key '%s'", key);
+	return t->vals[i].origin != NULL ? t->vals[i].origin : "default";
+}
+
+const struct cfg_key *
+cfg_table_find(const struct cfg_table *t, const char *name)
+{
+	size_t i = key_index(t, name);
+
+	return i == SIZE_MAX ? NULL : &t->keys[i];
+}
+
+void
+cfg_table_dump(struct cfg_table *t, struct str *out, bool changed_only)
+{
+	struct cfg_val *defs = NULL;
+	size_t i;
+
+	init(t);
+	if (changed_only)
+		defs = defaults(t);
+	for (i = 0; i < t->n; i++) {
+		/* Compare what the values mean: "5m" is the default "300s". */
+		if (defs != NULL && (t->keys[i].type == CFG_STR ?
+		    strcmp(t->vals[i].text, defs[i].text) == 0 :
+		    t->vals[i].num == defs[i].num))
+			continue;
+		str_catf(out, "%s = %s\n", t->keys[i].name, t->vals[i].text);
+	}
+	if (defs != NULL)
+		vals_free(t, defs);
+}
+
+void
+cfg_table_free(struct cfg_table *t)
+{
+	if (t->vals != NULL)
+		vals_free(t, t->vals);
+	t->vals = NULL;
+}
+
+/* The process's table, bound to cfg_keys[] on first use (cfg_nkeys is
+ * not a constant expression here). */
+static struct cfg_table *
+self(void)
+{
+	if (proc.keys == NULL) {
+		proc.keys = cfg_keys;
+		proc.n = cfg_nkeys;
+	}
+	return &proc;
+}
+
+void
+cfg_reset(void)
+{
+	cfg_table_reset(self());
+}
+
+int
+cfg_load(const char *path, struct str *err)
+{
+	return cfg_table_load(self(), path, err);
+}
+
+int
+cfg_set(const char *key, const char *value, struct str *err)
+{
+	return cfg_table_set(self(), key, value, err);
+}
+
 const char *
 cfg_str(const char *key)
 {
-	size_t i = lookup(key, 1u << CFG_STR);
-
-	return vals[i].text;
+	return cfg_table_str(self(), key);
 }
 
 long long
 cfg_int(const char *key)
 {
-	size_t i = lookup(key, 1u << CFG_INT | 1u << CFG_SIZE |
-	    1u << CFG_TIME);
-
-	return vals[i].num;
+	return cfg_table_int(self(), key);
 }
 
 bool
 cfg_bool(const char *key)
 {
-	size_t i = lookup(key, 1u << CFG_BOOL);
-
-	return vals[i].num != 0;
+	return cfg_table_bool(self(), key);
 }
 
 const char *
 cfg_origin(const char *key)
 {
-	size_t i;
-
-	init();
-	if ((i = key_index(key)) == SIZE_MAX)
-		log_panic("cfg: no such key '%s'", key);
-	return vals[i].origin != NULL ? vals[i].origin : "default";
+	return cfg_table_origin(self(), key);
 }
 
 const struct cfg_key *
 cfg_find(const char *name)
 {
-	size_t i = key_index(name);
-
-	return i == SIZE_MAX ? NULL : &cfg_keys[i];
+	return cfg_table_find(self(), name);
 }
 
 void
 cfg_dump(struct str *out, bool changed_only)
 {
-	struct val *defs = NULL;
-	size_t i;
-
-	init();
-	if (changed_only)
-		defs = defaults();
-	for (i = 0; i < cfg_nkeys; i++) {
-		/* Compare what the values mean: "5m" is the default "300s". */
-		if (defs != NULL && (cfg_keys[i].type == CFG_STR ?
-		    strcmp(vals[i].text, defs[i].text) == 0 :
-		    vals[i].num == defs[i].num))
-			continue;
-		str_catf(out, "%s = %s\n", cfg_keys[i].name, vals[i].text);
-	}
-	if (defs != NULL)
-		vals_free(defs);
+	cfg_table_dump(self(), out, changed_only);
 }

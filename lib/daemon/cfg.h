@@ -25,10 +25,14 @@
 #define ROOST_CFG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "str.h"
 
 #define CFG_LINE_MAX 4096
+/* A config file is a few kilobytes; the cap stops a wrong path such as
+ * /dev/zero from eating memory before the NUL check sees it. */
+#define CFG_FILE_MAX ((size_t)1 << 20)
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_SIZE, CFG_TIME };
 
@@ -68,6 +72,35 @@ extern const size_t cfg_nkeys;
 #undef K_SIZE
 #undef K_BOOL
 
+/*
+ * A table of keys and the values in use.  The process has one, bound to
+ * cfg_keys[], which the cfg_* functions below serve; cfg_table_* serve
+ * any table (a test's, a tool's) the same way.  Initialise with
+ * CFG_TABLE_INIT; values are built on first use.
+ */
+struct cfg_val;
+struct cfg_table {
+	const struct cfg_key *keys;
+	size_t n;
+	struct cfg_val *vals;	/* parallel to keys; NULL until first use */
+};
+#define CFG_TABLE_INIT(keys) { (keys), sizeof(keys) / sizeof((keys)[0]), NULL }
+
+void cfg_table_reset(struct cfg_table *t);
+int cfg_table_load(struct cfg_table *t, const char *path, struct str *err);
+int cfg_table_set(struct cfg_table *t, const char *key, const char *value,
+    struct str *err);
+const char *cfg_table_str(struct cfg_table *t, const char *key);
+long long cfg_table_int(struct cfg_table *t, const char *key);
+bool cfg_table_bool(struct cfg_table *t, const char *key);
+const char *cfg_table_origin(struct cfg_table *t, const char *key);
+const struct cfg_key *cfg_table_find(const struct cfg_table *t,
+    const char *name);
+void cfg_table_dump(struct cfg_table *t, struct str *out,
+    bool changed_only);
+/* cfg_table_free - the table's values (it may be used again). */
+void cfg_table_free(struct cfg_table *t);
+
 /* cfg_reset - every key back to its default. */
 void cfg_reset(void);
 /* cfg_load - read path and apply it over the defaults (after
@@ -89,6 +122,9 @@ bool cfg_bool(const char *key);
 const char *cfg_origin(const char *key);
 /* cfg_find - the table entry for name, or NULL. */
 const struct cfg_key *cfg_find(const char *name);
+/* cfg_format_num - append v in key k's own units, as messages and
+ * roost.conf(5) write it ("4g", "300s"). */
+void cfg_format_num(const struct cfg_key *k, long long v, struct str *out);
 /* cfg_dump - "key = value\n" for every key (only non-defaults when
  * changed_only), in table order. */
 void cfg_dump(struct str *out, bool changed_only);

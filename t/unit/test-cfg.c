@@ -15,51 +15,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "cfg.h"
 #include "listen.h"
 #include "log.h"
 #include "str.h"
 #include "tap.h"
 
-/*
- * The real table has no SIZE or BOOL key yet.  To cover those parsers
- * without a test hook in cfg.h, a second copy of the module is built
- * here with every exported name prefixed "t", bound to tcfg_keys[].
- */
-#define cfg_keys	tcfg_keys
-#define cfg_nkeys	tcfg_nkeys
-#define cfg_reset	tcfg_reset
-#define cfg_load	tcfg_load
-#define cfg_set		tcfg_set
-#define cfg_str		tcfg_str
-#define cfg_int		tcfg_int
-#define cfg_bool	tcfg_bool
-#define cfg_origin	tcfg_origin
-#define cfg_find	tcfg_find
-#define cfg_dump	tcfg_dump
-extern const struct cfg_key cfg_keys[];
-extern const size_t cfg_nkeys;
-void cfg_reset(void);
-int cfg_load(const char *path, struct str *err);
-int cfg_set(const char *key, const char *value, struct str *err);
-const char *cfg_str(const char *key);
-long long cfg_int(const char *key);
-bool cfg_bool(const char *key);
-const char *cfg_origin(const char *key);
-const struct cfg_key *cfg_find(const char *name);
-void cfg_dump(struct str *out, bool changed_only);
-#include "cfg.c"
-#undef cfg_keys
-#undef cfg_nkeys
-#undef cfg_reset
-#undef cfg_load
-#undef cfg_set
-#undef cfg_str
-#undef cfg_int
-#undef cfg_bool
-#undef cfg_origin
-#undef cfg_find
-#undef cfg_dump
+/* A test table of its own covers every type's parser at its limits;
+ * cfg_table_* serve it as cfg_* serve cfg_keys[]. */
+static struct cfg_table tt;
+#define tcfg_load(path, err) cfg_table_load(&tt, path, err)
+#define tcfg_str(key) cfg_table_str(&tt, key)
+#define tcfg_int(key) cfg_table_int(&tt, key)
+#define tcfg_bool(key) cfg_table_bool(&tt, key)
+#define tcfg_dump(out, changed) cfg_table_dump(&tt, out, changed)
+#define tcfg_reset() cfg_table_reset(&tt)
 
 #ifndef LIBEXECDIR
 #define LIBEXECDIR "/usr/libexec/roost"
@@ -81,7 +52,7 @@ t_check(const char *value, struct str *why)
 	return strcmp(value, "mute") == 0 ? -1 : 0;
 }
 
-const struct cfg_key tcfg_keys[] = {
+static const struct cfg_key tcfg_keys[] = {
 	{ "t_str", CFG_STR, "hello", 0, 0, NULL, "text", NULL },
 	{ "t_checked", CFG_STR, "fine", 0, 0, t_check, "checked text", NULL },
 	{ "t_int", CFG_INT, "5", -10, 100, NULL, "small integer", NULL },
@@ -92,7 +63,7 @@ const struct cfg_key tcfg_keys[] = {
 	{ "t_bigtime", CFG_TIME, "0", 0, LLONG_MAX, NULL, "any time", NULL },
 	{ "t_bool", CFG_BOOL, "no", 0, 0, NULL, "flag", NULL },
 };
-const size_t tcfg_nkeys = sizeof tcfg_keys / sizeof tcfg_keys[0];
+static struct cfg_table tt = CFG_TABLE_INIT(tcfg_keys);
 
 static char dir[] = "/tmp/test-cfg.XXXXXX";
 static char **made;		/* files to remove at the end */
@@ -844,9 +815,9 @@ test_manual(void)
 			*nl = '\0';
 		if (bk != NULL && strcmp(line, ".br") != 0) {
 			str_copys(&prefix, "From ");
-			fmt_num(bk, bk->min, &prefix);
+			cfg_format_num(bk, bk->min, &prefix);
 			str_cats(&prefix, " to ");
-			fmt_num(bk, bk->max, &prefix);
+			cfg_format_num(bk, bk->max, &prefix);
 			str_catc(&prefix, '.');
 			if (strncmp(line, prefix.s, prefix.len) != 0) {
 				diag("%s:%zu: %s: want '%s'", path.s, lineno,
@@ -1078,7 +1049,7 @@ main(void)
 	free(made);
 	rmdir(dir);
 	cfg_reset();
-	tcfg_reset();
+	cfg_table_free(&tt);
 	str_free(&emsg);
 	return done_testing();
 }
