@@ -215,7 +215,8 @@ cleanup_trigger(void)
 	struct str err = STR_INIT;
 
 	/* A lost wake-up costs latency, never mail: give up quickly. */
-	if (trigger_qmgr(var_run_dir, "I", 100, 0, &err) < 0)
+	if (trigger_qmgr(var_qmgr_listen, var_run_dir, TRIGGER_INCOMING, 100, 0,
+	    &err) < 0)
 		log_debug("qmgr trigger: %s", err.s);
 	str_free(&err);
 }

@@ -53,7 +53,7 @@ ctl_cmd_domain(struct ctl *c, int argc, char **argv)
 	if (argc != 2 || (strcmp(argv[0], "add") != 0 &&
 	    strcmp(argv[0], "del") != 0))
 		return usage();
-	r = resolver_open();
+	r = resolver_open_cfg();
 	k = resolver_local_domain(r, argv[1]);
 	resolver_close(&r);
 	if (k) {

@@ -136,7 +136,7 @@ trigger(const char *bytes, struct str *err)
 	int rc;
 
 	ctl_abspath("run_dir", &run);
-	rc = trigger_qmgr(run.s, bytes, 2000, 1, err);
+	rc = trigger_qmgr(var_qmgr_listen, run.s, bytes, 2000, 1, err);
 	str_free(&run);
 	return rc;
 }

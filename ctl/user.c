@@ -104,7 +104,7 @@ canonical(const char *name, struct str *out)
 		return -1;
 	}
 	if ((at = strchr(out->s, '@')) != NULL) {
-		r = resolver_open();
+		r = resolver_open_cfg();
 		if (resolver_local_domain(r, at + 1))
 			str_truncate(out, (size_t)(at - out->s));
 		resolver_close(&r);

@@ -71,8 +71,8 @@ enter(struct imapd *st, const struct imap_cmd *c, const char *user,
 		log_warn("session limit: %s", err.s);
 		st->slot_user = -1;
 	}
-	if (store_open_login(&st->store, st->store_dir, user, &err) !=
-	    STORE_OK) {
+	if (store_open_login(&st->store, st->store_dir, user,
+	    (uint64_t)var_quota_default, &err) != STORE_OK) {
 		log_error("user=%s store: %s", user, str_cstr(&err));
 		store_close(&st->store);
 		if (st->slot_user >= 0)

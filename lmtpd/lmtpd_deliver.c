@@ -93,8 +93,8 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 		/* removed since RCPT: a user the resolver knows gets a
 		 * store again, as at RCPT */
 		str_clear(&err);
-		rc = store_user_create(
-		    st->store_dir, r->user.s, 0, (uid_t)-1, (gid_t)-1, &err);
+		rc = store_user_create(st->store_dir, r->user.s,
+		    (uint64_t)var_quota_default, (uid_t)-1, (gid_t)-1, &err);
 		if (rc == STORE_OK)
 			rc = store_open(&s, st->store_dir, r->user.s, &err);
 	}

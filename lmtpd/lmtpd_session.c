@@ -125,7 +125,7 @@ mailbox(
 	int rc;
 
 	if (resolver == NULL)
-		resolver = resolver_open();
+		resolver = resolver_open_cfg();
 	rc = resolve_mailbox(resolver, addr, user, detail, &why);
 	if (rc == RESOLVE_UNKNOWN) {
 		lmtpd_reply(st, "550 5.1.1 <%s> User unknown", addr);
@@ -141,8 +141,8 @@ mailbox(
 		return -1;
 	}
 	if (!store_user_exists(st->store_dir, user->s)) {
-		rc = store_user_create(
-		    st->store_dir, user->s, 0, (uid_t)-1, (gid_t)-1, &why);
+		rc = store_user_create(st->store_dir, user->s,
+		    (uint64_t)var_quota_default, (uid_t)-1, (gid_t)-1, &why);
 		if (rc != STORE_OK) {
 			log_error("to=<%s> user=%s cannot create the store: "
 				  "%s",

@@ -109,8 +109,9 @@ login(struct popd *p, const char *user, const char *mech)
 		    var_popd_login_delay);
 		goto fail;
 	}
-	if (store_open_login(&p->store, p->store_dir, user, &err) !=
-	    STORE_OK || popd_maildrop_load(p, &err) < 0) {
+	if (store_open_login(&p->store, p->store_dir, user,
+	    (uint64_t)var_quota_default, &err) != STORE_OK ||
+	    popd_maildrop_load(p, &err) < 0) {
 		log_error("user=%s store: %s", user, str_cstr(&err));
 		popd_err(p, "[SYS/TEMP] Mailbox unavailable; try later");
 		store_close(&p->store);

@@ -33,7 +33,7 @@ unix_path(const char *key, struct str *out)
 {
 	struct str err = STR_INIT;
 
-	if (listen_unix_path(key, var_run_dir, out, &err) < 0)
+	if (listen_unix_path(key, cfg_str(key), var_run_dir, out, &err) < 0)
 		log_fatal_config("%s: %s", key, err.s);
 	str_free(&err);
 }
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 		log_fatal_config("%s: qmgr_listen: want exactly one endpoint",
 		    d.conf);
 	daemon_drop(&d, "qmgr_user");
-	qmgr_conf.resolver = resolver_open();
+	qmgr_conf.resolver = resolver_open_cfg();
 	if (qmgr_conf.resolver == NULL)
 		log_fatal("cannot open the recipient tables");
 	sigfd = sig_pipe();

@@ -64,7 +64,7 @@ sendmail_socket(const char *key, struct str *out, struct str *err)
 	int rc;
 
 	sendmail_path(var_run_dir, &run);
-	rc = listen_unix_path(key, run.s, out, err);
+	rc = listen_unix_path(key, cfg_str(key), run.s, out, err);
 	str_free(&run);
 	return rc;
 }

@@ -139,7 +139,7 @@ sendmail_flush(const struct sendmail_opts *o)
 	(void)o;
 	sendmail_path(var_run_dir, &run);
 	/* -q as in Postfix: scan incoming, and everything deferred is due. */
-	if (trigger_qmgr(run.s, TRIGGER_INCOMING TRIGGER_FLUSH,
+	if (trigger_qmgr(var_qmgr_listen, run.s, TRIGGER_INCOMING TRIGGER_FLUSH,
 	    QMGR_CONNECT_MS, 0, &err) < 0)
 		sendmail_fatal(EX_UNAVAILABLE, "cannot reach the queue "
 		    "manager: %s", err.s);

@@ -139,7 +139,7 @@ owns(const char *user, const char *addr)
 	bool ok = false;
 
 	if (resolver == NULL)
-		resolver = resolver_open();
+		resolver = resolver_open_cfg();
 	if (resolve_mailbox(resolver, addr, &to, &detail, &why) ==
 	    RESOLVE_OK && str_eqs(&to, user))
 		ok = true;

@@ -57,8 +57,8 @@ static int
 cleanup_path(struct str *path)
 {
 	struct str err = STR_INIT;
-	int rc = listen_unix_path("cleanup_listen", var_run_dir, path,
-	    &err);
+	int rc = listen_unix_path("cleanup_listen", var_cleanup_listen,
+	    var_run_dir, path, &err);
 
 	str_free(&err);
 	return rc;

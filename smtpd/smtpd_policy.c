@@ -28,7 +28,7 @@ smtpd_policy_rcpt(const struct smtpd *st, const char *rcpt,
 	int rc;
 
 	if (resolver == NULL)
-		resolver = resolver_open();
+		resolver = resolver_open_cfg();
 	rc = resolve_verify(resolver, rcpt, &why);
 	/* RFC 5321 4.5.1: <postmaster> without a domain is always taken. */
 	if (rc == RESOLVE_UNKNOWN && strcasecmp(rcpt, "postmaster") == 0)

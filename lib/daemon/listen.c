@@ -143,13 +143,13 @@ listen_format(const struct listen_spec *sp, struct str *out)
 }
 
 int
-listen_unix_path(const char *key, const char *run_dir, struct str *out,
-    struct str *err)
+listen_unix_path(const char *key, const char *value, const char *run_dir,
+    struct str *out, struct str *err)
 {
 	struct listen_spec sp[LISTEN_MAX];
 	size_t n, i;
 
-	if (listen_parse(cfg_str(key), sp, &n, err) < 0)
+	if (listen_parse(value, sp, &n, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (sp[i].kind != LISTEN_UNIX)

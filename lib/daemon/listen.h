@@ -33,11 +33,12 @@ int listen_parse(const char *value, struct listen_spec *out, size_t *n,
     struct str *err);
 /* listen_check - cfg check hook: listen_parse without keeping results. */
 int listen_check(const char *value, struct str *err);
-/* listen_unix_path - the path of the first unix: endpoint of config
- * key, a relative one taken from run_dir: 0, or -1 with a reason in err
- * (bad value, or no unix: endpoint). */
-int listen_unix_path(const char *key, const char *run_dir, struct str *out,
-    struct str *err);
+/* listen_unix_path - the path of the first unix: endpoint of value (the
+ * value of key, which messages name), a relative one taken from
+ * run_dir: 0, or -1 with a reason in err (bad value, or no unix:
+ * endpoint). */
+int listen_unix_path(const char *key, const char *value, const char *run_dir,
+    struct str *out, struct str *err);
 /* listen_format - "127.0.0.1:25", "[::1]:25" or "unix:path". */
 void listen_format(const struct listen_spec *sp, struct str *out);
 

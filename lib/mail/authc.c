@@ -88,8 +88,8 @@ dial(struct str *err)
 
 	if (socket_override != NULL)
 		str_copys(&path, socket_override);
-	else if (listen_unix_path(
-		     "authd_listen", var_run_dir, &path, err) < 0)
+	else if (listen_unix_path("authd_listen", var_authd_listen,
+	    var_run_dir, &path, err) < 0)
 		goto out;
 	fd = sock_unix_connect(path.s, AUTHC_TIMEOUT_MS, err);
 	if (fd < 0 && err->len == 0)

@@ -36,16 +36,32 @@ struct resolver {
 	struct table *aliases;		/* NULL: alias_maps empty */
 	struct table *virtual;		/* NULL: virtual_alias_maps empty */
 	struct str alias_db;
-	struct str hostname, destinations, delim;
+	struct str hostname, destinations, delim, default_privs;
 	bool system_users, commands, files, includes;
 };
 
-/* abspath - key's value made absolute against base_dir (sendmail and
- * roostctl do not chdir there as the daemons do). */
-static void
-abspath(const char *value, struct str *out)
+void
+resolve_conf_from_cfg(struct resolve_conf *c)
 {
-	const char *base = var_base_dir;
+	c->base_dir = var_base_dir;
+	c->data_dir = var_data_dir;
+	c->alias_maps = var_alias_maps;
+	c->virtual_alias_maps = var_virtual_alias_maps;
+	c->hostname = daemon_hostname();
+	c->mydestination = var_mydestination;
+	c->recipient_delimiter = var_recipient_delimiter;
+	c->default_privs = var_default_privs;
+	c->local_system_users = var_local_system_users;
+	c->allow_commands = var_allow_mail_to_commands;
+	c->allow_files = var_allow_mail_to_files;
+	c->allow_includes = var_allow_mail_to_includes;
+}
+
+/* abspath - value made absolute against base (sendmail and roostctl do
+ * not chdir there as the daemons do). */
+static void
+abspath(const char *base, const char *value, struct str *out)
+{
 
 	if (value[0] == '/' || base[0] == '\0')
 		str_copys(out, value);
@@ -62,33 +78,43 @@ lower(struct str *s)
 }
 
 struct resolver *
-resolver_open(void)
+resolver_open(const struct resolve_conf *c)
 {
 	struct resolver *r = xcalloc(1, sizeof *r);
 	struct str p = STR_INIT;
 
-	abspath(var_data_dir, &p);
+	abspath(c->base_dir, c->data_dir, &p);
 	r->users = users_open(p.s);
-	if (*var_alias_maps) {
-		abspath(var_alias_maps, &p);
+	if (*c->alias_maps) {
+		abspath(c->base_dir, c->alias_maps, &p);
 		str_copyf(&r->alias_db, "%s.db", p.s);
 		r->aliases = table_open(r->alias_db.s);
 	}
-	if (*var_virtual_alias_maps) {
-		abspath(var_virtual_alias_maps, &p);
+	if (*c->virtual_alias_maps) {
+		abspath(c->base_dir, c->virtual_alias_maps, &p);
 		str_cats(&p, ".db");
 		r->virtual = table_open(p.s);
 	}
 	str_free(&p);
-	str_copys(&r->hostname, daemon_hostname());
+	str_copys(&r->hostname, c->hostname);
 	lower(&r->hostname);
-	str_copys(&r->destinations, var_mydestination);
-	str_copys(&r->delim, var_recipient_delimiter);
-	r->system_users = var_local_system_users;
-	r->commands = var_allow_mail_to_commands;
-	r->files = var_allow_mail_to_files;
-	r->includes = var_allow_mail_to_includes;
+	str_copys(&r->destinations, c->mydestination);
+	str_copys(&r->delim, c->recipient_delimiter);
+	str_copys(&r->default_privs, c->default_privs);
+	r->system_users = c->local_system_users;
+	r->commands = c->allow_commands;
+	r->files = c->allow_files;
+	r->includes = c->allow_includes;
 	return r;
+}
+
+struct resolver *
+resolver_open_cfg(void)
+{
+	struct resolve_conf c;
+
+	resolve_conf_from_cfg(&c);
+	return resolver_open(&c);
 }
 
 void
@@ -105,6 +131,7 @@ resolver_close(struct resolver **rp)
 	str_free(&r->hostname);
 	str_free(&r->destinations);
 	str_free(&r->delim);
+	str_free(&r->default_privs);
 	free(r);
 	*rp = NULL;
 }
@@ -339,9 +366,11 @@ struct exp {
 	struct str *why;
 };
 
-/* owner - the account a file's |command and /file targets run as. */
+/* owner - the account a file's |command and /file targets run as: its
+ * owner's, or default_privs for a file of root's. */
 static int
-owner(const char *path, int fd, struct trust *t, struct str *why)
+owner(const struct resolver *r, const char *path, int fd, struct trust *t,
+    struct str *why)
 {
 	struct stat st;
 	struct passwd *pw;
@@ -356,7 +385,7 @@ owner(const char *path, int fd, struct trust *t, struct str *why)
 	t->file_uid = st.st_uid;
 	t->mode = st.st_mode;
 	if (st.st_uid == 0) {
-		const char *dp = var_default_privs;
+		const char *dp = r->default_privs.s;
 
 		if ((pw = getpwnam(dp)) == NULL || pw->pw_uid == 0) {
 			str_copyf(why, "default_privs: no usable account %s",
@@ -449,7 +478,7 @@ include(struct exp *e, const char *path, const char *detail,
 		return errno == ENOENT || errno == EACCES || errno == ELOOP ?
 		    RESOLVE_PERM : RESOLVE_TEMP;
 	}
-	if (owner(path, fd, &t, e->why) < 0 || fstat(fd, &st) < 0) {
+	if (owner(e->r, path, fd, &t, e->why) < 0 || fstat(fd, &st) < 0) {
 		close(fd);
 		return RESOLVE_TEMP;
 	}
@@ -643,7 +672,8 @@ expand_parts(struct exp *e, struct parts *p, const char *addr,
 			if (rc == 1) {
 				if (name == p->local.s)
 					detail = "";
-				if (owner(e->r->alias_db.s, -1, &t, e->why) < 0)
+				if (owner(e->r, e->r->alias_db.s, -1, &t,
+				    e->why) < 0)
 					goto temp;
 				rc = targets(e, val.s, name, detail, &t);
 				goto out;

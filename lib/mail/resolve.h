@@ -62,11 +62,25 @@ struct resolve_target {
 
 struct resolver;
 
-/* resolver_open - from the loaded configuration (data_dir, alias_maps,
- * virtual_alias_maps, myhostname, mydestination, recipient_delimiter,
- * local_system_users, allow_mail_to_*, default_privs).  Tables are
- * reopened when rebuilt. */
-struct resolver *resolver_open(void);
+/* What a resolver works from: the values of roost.conf's keys of the
+ * same names (hostname: myhostname or the system's), as
+ * resolve_conf_from_cfg() takes them; a test may fill its own. */
+struct resolve_conf {
+	const char *base_dir;	/* relative paths below are taken from it */
+	const char *data_dir;	/* users.db */
+	const char *alias_maps, *virtual_alias_maps;	/* "": none */
+	const char *hostname;
+	const char *mydestination, *recipient_delimiter, *default_privs;
+	bool local_system_users;
+	bool allow_commands, allow_files, allow_includes;
+};
+
+void resolve_conf_from_cfg(struct resolve_conf *c);
+/* resolver_open - a resolver working from c (copied); resolver_open_cfg
+ * - one from the loaded configuration.  Tables are reopened when
+ * rebuilt. */
+struct resolver *resolver_open(const struct resolve_conf *c);
+struct resolver *resolver_open_cfg(void);
 void resolver_close(struct resolver **r);
 
 /* resolver_local_domain - whether domain is one of the local domains;

@@ -29,13 +29,14 @@ send_bytes(const char *path, const char *bytes, size_t n, int timeout_ms,
 }
 
 int
-trigger_qmgr(const char *run_dir, const char *bytes, int timeout_ms,
-    int each, struct str *err)
+trigger_qmgr(const char *qmgr_listen, const char *run_dir,
+    const char *bytes, int timeout_ms, int each, struct str *err)
 {
 	struct str path = STR_INIT;
 	int rc;
 
-	if ((rc = listen_unix_path("qmgr_listen", run_dir, &path, err)) == 0) {
+	if ((rc = listen_unix_path("qmgr_listen", qmgr_listen, run_dir, &path,
+	    err)) == 0) {
 		if (!each)
 			rc = send_bytes(path.s, bytes, strlen(bytes),
 			    timeout_ms, err);

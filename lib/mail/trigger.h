@@ -14,11 +14,11 @@
 #define TRIGGER_DEFERRED "D"
 #define TRIGGER_FLUSH "F"
 
-/* trigger_qmgr - send bytes to qmgr, whose relative socket path is
- * taken from run_dir, waiting at most timeout_ms to connect; one
- * connection per byte when each, so qmgr acts on them in order.  0, or
- * -1 with a reason in err. */
-int trigger_qmgr(const char *run_dir, const char *bytes, int timeout_ms,
-    int each, struct str *err);
+/* trigger_qmgr - send bytes to qmgr at the unix: endpoint of
+ * qmgr_listen (that key's value), a relative path taken from run_dir,
+ * waiting at most timeout_ms to connect; one connection per byte when
+ * each, so qmgr acts on them in order.  0, or -1 with a reason in err. */
+int trigger_qmgr(const char *qmgr_listen, const char *run_dir,
+    const char *bytes, int timeout_ms, int each, struct str *err);
 
 #endif

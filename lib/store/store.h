@@ -118,7 +118,7 @@ struct store_expunged {
  *
  * store_user_create - create user's directory and index with INBOX,
  * Drafts, Sent, Trash, Junk and Archive (special-use, subscribed), and
- * quota limit quota_bytes (0: the configured default).  Idempotent: an
+ * quota limit quota_bytes (0: none).  Idempotent: an
  * existing user is left alone and STORE_OK returned.  When running as
  * root, the files are given to owner (uid/gid; -1: leave). */
 int store_user_create(const char *store_dir, const char *user,
@@ -136,9 +136,10 @@ void store_user_path(const char *store_dir, const char *user,
 int store_open(struct store **s, const char *store_dir, const char *user,
     struct str *err);
 /* store_open_login - store_open for a user who has just logged in: a
- * user of the tables whose store is not made yet gets it now. */
+ * user of the tables whose store is not made yet gets it now, with a
+ * limit of quota_bytes. */
 int store_open_login(struct store **s, const char *store_dir,
-    const char *user, struct str *err);
+    const char *user, uint64_t quota_bytes, struct str *err);
 void store_close(struct store **s);
 const char *store_user(const struct store *s);
 

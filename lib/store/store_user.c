@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
 #include "store.h"
 #include "store_int.h"
 #include "str.h"
@@ -226,8 +225,7 @@ store_user_create(const char *store_dir, const char *user,
 	rc = store_open_int(&s, store_dir, user, true, err);
 	if (rc != STORE_OK)
 		goto out;
-	a.quota = quota_bytes != 0 ? quota_bytes :
-	    (uint64_t)var_quota_default;
+	a.quota = quota_bytes;
 	if ((rc = store_write(s, init_txn, &a, err)) != STORE_OK)
 		goto out;
 	store_close(&s);
@@ -382,12 +380,13 @@ out:
 
 int
 store_open_login(struct store **s, const char *store_dir, const char *user,
-    struct str *err)
+    uint64_t quota_bytes, struct str *err)
 {
 	int rc = store_open(s, store_dir, user, err);
 
 	if (rc != STORE_NOUSER)
 		return rc;
-	rc = store_user_create(store_dir, user, 0, (uid_t)-1, (gid_t)-1, err);
+	rc = store_user_create(store_dir, user, quota_bytes, (uid_t)-1,
+	    (gid_t)-1, err);
 	return rc == STORE_OK ? store_open(s, store_dir, user, err) : rc;
 }

@@ -185,7 +185,7 @@ main(void)
 	    "alias.example anything\n"
 	    "root@localhost bob\n");
 	compile("virtual", ALIASES_VIRTUAL);
-	r = resolver_open();
+	r = resolver_open_cfg();
 
 	/* Domains. */
 	ok(resolver_local_domain(r, "localhost"), "localhost is local");
@@ -434,7 +434,7 @@ main(void)
 	set("allow_mail_to_files", "no");
 	set("allow_mail_to_includes", "no");
 	set("local_system_users", "no");
-	r = resolver_open();
+	r = resolver_open_cfg();
 	is_expand(r, "cmd", RESOLVE_PERM, "allow_mail_to_commands",
 	    "commands off");
 	is_expand(r, "tofile", RESOLVE_PERM, "allow_mail_to_files",
@@ -452,14 +452,31 @@ main(void)
 	/* No delimiter: '+' is part of the name. */
 	resolver_close(&r);
 	set("recipient_delimiter", "");
-	r = resolver_open();
+	r = resolver_open_cfg();
 	is_int(resolve_verify(r, "bob+x@localhost", &why), RESOLVE_UNKNOWN,
 	    "no delimiter: bob+x is unknown");
 	resolver_close(&r);
 	set("recipient_delimiter", "+-");
-	r = resolver_open();
+	r = resolver_open_cfg();
 	is_expand(r, "bob-x@localhost", RESOLVE_OK, "mbox:bob+x",
 	    "several delimiters");
+
+	/* A resolver from a conf of its own, not the configuration's. */
+	{
+		struct resolve_conf c;
+		struct resolver *own;
+
+		resolve_conf_from_cfg(&c);
+		c.mydestination = "Other.Example";
+		c.recipient_delimiter = "";
+		own = resolver_open(&c);
+		ok(resolver_local_domain(own, "other.example") &&
+		    !resolver_local_domain(r, "other.example"),
+		    "own conf: its own local domains");
+		is_expand(own, "bob-x@other.example", RESOLVE_UNKNOWN,
+		    "unknown", "own conf: its own delimiter");
+		resolver_close(&own);
+	}
 
 	/* Rebuilt tables are seen by an open resolver. */
 	file("aliases", "new: bob\n");

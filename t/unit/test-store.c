@@ -113,8 +113,8 @@ test_user(void)
 	ok(!store_user_exists(dir, "Alice@Example.Test"), "no user yet");
 	is_rc(store_open(&s, dir, "alice@example.test", &err), STORE_NOUSER,
 	    "open unknown user: NOUSER");
-	is_rc(store_user_create(dir, "Alice@Example.Test", 0, (uid_t)-1,
-	    (gid_t)-1, &err), STORE_OK, "create user");
+	is_rc(store_user_create(dir, "Alice@Example.Test", 250 << 20,
+	    (uid_t)-1, (gid_t)-1, &err), STORE_OK, "create user");
 	is_rc(store_user_create(dir, "alice@example.test", 5, (uid_t)-1,
 	    (gid_t)-1, &err), STORE_OK, "create again: idempotent");
 	ok(store_user_exists(dir, "alice@example.test"), "user exists");
@@ -136,7 +136,7 @@ test_user(void)
 	is_rc(store_quota_get(s, &used, &limit, &msgs, &over, &err),
 	    STORE_OK, "quota_get");
 	ok(used == 0 && msgs == 0 && over == 0, "nothing used");
-	is_int(limit, var_quota_default, "limit: quota_default");
+	is_int(limit, 250 << 20, "limit: as created");
 	store_close(&s);
 	ok(s == NULL, "close clears the handle");
 
