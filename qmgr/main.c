@@ -81,9 +81,10 @@ main(int argc, char **argv)
 
 	daemon_start(&d, "qmgr", argc, argv);
 	memset(&s, 0, sizeof s);
+	s.run_dir = var_run_dir;
 	qmgr_conf_init();
-	if (server_listen(&s, "qmgr_listen", "trigger", var_qmgr_user,
-	    &err) < 0)
+	if (server_listen(&s, "qmgr_listen", var_qmgr_listen, "trigger",
+	    var_qmgr_user, &err) < 0)
 		log_fatal("%s", err.s);
 	if (s.nls != 1)
 		log_fatal_config("%s: qmgr_listen: want exactly one endpoint",

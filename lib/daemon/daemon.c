@@ -113,8 +113,10 @@ bool
 daemon_tls(const struct daemon *d, const char *service)
 {
 	struct str err = STR_INIT;
+	struct tls_conf c;
 
-	if (tls_load(service, &err) < 0)
+	tls_conf_from_cfg(&c, service);
+	if (tls_load(&c, &err) < 0)
 		log_fatal_config("%s: %s", d->conf, err.s);
 	str_free(&err);
 	return tls_available();
@@ -126,6 +128,27 @@ void
 daemon_unix_mode(unsigned mode)
 {
 	unix_mode = (mode_t)mode;
+}
+
+/* server_conf - the worker pool of daemon name as configured:
+ * name_process_min, name_process_limit and the process_* keys. */
+static void
+server_conf(struct server *s, const char *name)
+{
+	char key[64];
+
+	memset(s, 0, sizeof *s);
+	s->name = name;
+	s->run_dir = var_run_dir;
+	snprintf(key, sizeof key, "%s_process_min", name);
+	s->min = (unsigned)cfg_int(key);
+	snprintf(key, sizeof key, "%s_process_limit", name);
+	s->limit = (unsigned)cfg_int(key);
+	if (s->min > s->limit)
+		s->min = s->limit;
+	s->max_use = (unsigned)var_process_max_use;
+	s->idle_timeout = (unsigned)var_process_idle_timeout;
+	s->shutdown_timeout = (unsigned)var_shutdown_timeout;
 }
 
 void
@@ -144,10 +167,11 @@ daemon_serve(struct daemon *d, const char *name,
 	if (user_key != NULL && priv_is_root() &&
 	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
-	server_init(&s, name);
+	server_conf(&s, name);
 	for (i = 0; i < neps; i++)
-		if (server_listen_mode(&s, eps[i].key, eps[i].role,
-		    user_key ? cfg_str(user_key) : NULL, unix_mode, &err) < 0)
+		if (server_listen_mode(&s, eps[i].key, cfg_str(eps[i].key),
+		    eps[i].role, user_key ? cfg_str(user_key) : NULL, unix_mode,
+		    &err) < 0)
 			log_fatal("%s", err.s);
 	if (s.nls == 0)
 		log_fatal_config("%s: no endpoint configured", d->conf);

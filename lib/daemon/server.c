@@ -25,7 +25,6 @@
 
 #include "alloc.h"
 #include "buf.h"
-#include "cfg.h"
 #include "fd.h"
 #include "log.h"
 #include "priv.h"
@@ -44,27 +43,9 @@ volatile sig_atomic_t server_stopping;
 
 static struct server *worker_srv;	/* for the worker's signal handler */
 
-void
-server_init(struct server *s, const char *d)
-{
-	char key[64];
-
-	memset(s, 0, sizeof *s);
-	s->name = d;
-	snprintf(key, sizeof key, "%s_process_min", d);
-	s->min = (unsigned)cfg_int(key);
-	snprintf(key, sizeof key, "%s_process_limit", d);
-	s->limit = (unsigned)cfg_int(key);
-	if (s->min > s->limit)
-		s->min = s->limit;
-	s->max_use = (unsigned)var_process_max_use;
-	s->idle_timeout = (unsigned)var_process_idle_timeout;
-	s->shutdown_timeout = (unsigned)var_shutdown_timeout;
-}
-
 static int
-listen_unix(const struct listen_spec *sp, const char *user, mode_t mode,
-    struct str *err)
+listen_unix(const char *run_dir, const struct listen_spec *sp,
+    const char *user, mode_t mode, struct str *err)
 {
 	struct str path = STR_INIT;
 	uid_t uid;
@@ -72,7 +53,7 @@ listen_unix(const struct listen_spec *sp, const char *user, mode_t mode,
 	int fd;
 
 	if (sp->path[0] != '/')
-		str_catf(&path, "%s/", var_run_dir);
+		str_catf(&path, "%s/", run_dir);
 	str_cats(&path, sp->path);
 	fd = sock_unix_listen(path.s, mode, 128, err);
 	if (fd >= 0 && priv_is_root() && user != NULL) {
@@ -90,20 +71,20 @@ listen_unix(const struct listen_spec *sp, const char *user, mode_t mode,
 }
 
 int
-server_listen(struct server *s, const char *key, const char *role,
-    const char *user, struct str *err)
+server_listen(struct server *s, const char *key, const char *value,
+    const char *role, const char *user, struct str *err)
 {
-	return server_listen_mode(s, key, role, user, 0660, err);
+	return server_listen_mode(s, key, value, role, user, 0660, err);
 }
 
 int
-server_listen_mode(struct server *s, const char *key, const char *role,
-    const char *user, mode_t mode, struct str *err)
+server_listen_mode(struct server *s, const char *key, const char *value,
+    const char *role, const char *user, mode_t mode, struct str *err)
 {
 	struct listen_spec sp[LISTEN_MAX];
 	size_t n, i;
 
-	if (listen_parse(cfg_str(key), sp, &n, err) < 0) {
+	if (listen_parse(value, sp, &n, err) < 0) {
 		str_catf(err, " (key %s)", key);
 		return -1;
 	}
@@ -116,7 +97,7 @@ server_listen_mode(struct server *s, const char *key, const char *role,
 			return -1;
 		}
 		if (sp[i].kind == LISTEN_UNIX)
-			fd = listen_unix(&sp[i], user, mode, err);
+			fd = listen_unix(s->run_dir, &sp[i], user, mode, err);
 		else
 			for (tries = 0;; tries++) {
 				fd = sock_tcp_listen(sp[i].host, sp[i].port,

@@ -36,6 +36,7 @@ struct server_listener {
 
 struct server {
 	const char *name;
+	const char *run_dir;	/* relative Unix socket paths start here */
 	struct server_listener ls[SERVER_LISTENERS_MAX];
 	size_t nls;
 	unsigned min, limit, max_use;
@@ -49,19 +50,20 @@ struct server {
 /* Set in a worker when the master asked it to stop. */
 extern volatile sig_atomic_t server_stopping;
 
-/* server_init - name the server and take the pool sizes for daemon d
- * from d_process_min, d_process_limit and the shared process_* keys. */
-void server_init(struct server *s, const char *d);
-/* server_listen - bind every endpoint of configuration key `key` and tag
- * it with role; Unix paths are relative to run_dir unless absolute, and
- * their sockets get mode 0660 and the owner `user` (when root).  A busy
- * TCP port is retried for about a second (a killed predecessor's
- * workers may still be closing).  0, or -1 with a reason in err. */
-int server_listen(struct server *s, const char *key, const char *role,
-    const char *user, struct str *err);
+/* The caller fills a server (daemon_serve takes it from the
+ * configuration: <daemon>_process_min, <daemon>_process_limit, the
+ * process_* keys, run_dir), then adds its listeners. */
+/* server_listen - bind every endpoint of the listen value `value` (of
+ * configuration key `key`, which messages name) and tag it with role;
+ * Unix paths are relative to s->run_dir unless absolute, and their
+ * sockets get mode 0660 and the owner `user` (when root).  A busy TCP
+ * port is retried for about a second (a killed predecessor's workers
+ * may still be closing).  0, or -1 with a reason in err. */
+int server_listen(struct server *s, const char *key, const char *value,
+    const char *role, const char *user, struct str *err);
 /* server_listen_mode - the same with another mode for Unix sockets. */
-int server_listen_mode(struct server *s, const char *key, const char *role,
-    const char *user, mode_t mode, struct str *err);
+int server_listen_mode(struct server *s, const char *key, const char *value,
+    const char *role, const char *user, mode_t mode, struct str *err);
 /* server_run - fork the workers and supervise them; never returns. */
 void server_run(struct server *s) __attribute__((noreturn));
 

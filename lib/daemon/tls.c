@@ -33,7 +33,6 @@
 #include <openssl/x509v3.h>
 
 #include "alloc.h"
-#include "cfg.h"
 #include "fd.h"
 #include "log.h"
 #include "tls.h"
@@ -366,25 +365,6 @@ servername(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* key_for - the configured value of "<service>_<what>", else of
- * "tls_<what>"; *key names the key it came from, *explicit whether it
- * was set in the file rather than left at its default. */
-static const char *
-key_for(const char *service, const char *what, char *key, size_t keysz,
-    bool *explicit)
-{
-	const char *v;
-
-	snprintf(key, keysz, "%s_%s", service, what);
-	if (cfg_find(key) != NULL && *(v = cfg_str(key)) != '\0') {
-		*explicit = true;
-		return v;
-	}
-	snprintf(key, keysz, "%s", what);
-	*explicit = strcmp(cfg_origin(key), "default") != 0;
-	return cfg_str(key);
-}
-
 void
 tls_unload(void)
 {
@@ -393,12 +373,15 @@ tls_unload(void)
 	sni_free();
 }
 
+/* The handshake deadline, from the tls_conf of the last tls_load. */
+static long long handshake_timeout = 30;
+
 int
-tls_load(const char *service, struct str *err)
+tls_load(const struct tls_conf *c, struct str *err)
 {
-	char ckey[80], kkey[80];
 	const char *certpath, *keypath, *kval, *v;
-	bool cexp, kexp;
+	const char *ckey = c->cert_key, *kkey = c->key_key;
+	const char *service = c->service;
 	X509 *cert;
 	STACK_OF(X509) *chain;
 	EVP_PKEY *key;
@@ -406,10 +389,9 @@ tls_load(const char *service, struct str *err)
 	long opts;
 
 	tls_unload();
-	certpath = key_for(service, "tls_cert_file", ckey, sizeof ckey,
-	    &cexp);
-	keypath = kval = key_for(service, "tls_key_file", kkey, sizeof kkey,
-	    &kexp);
+	handshake_timeout = c->handshake_timeout;
+	certpath = c->cert_file;
+	keypath = kval = c->key_file;
 	if (*certpath == '\0') {
 		log_info("tls: off: %s is empty", ckey);
 		return 0;
@@ -417,7 +399,8 @@ tls_load(const char *service, struct str *err)
 	if (*keypath == '\0')
 		keypath = certpath;	/* the key is in the certificate file */
 	/* The installed defaults are optional; what was configured is not. */
-	if (!cexp && access(certpath, F_OK) < 0 && errno == ENOENT) {
+	if (!c->cert_explicit && access(certpath, F_OK) < 0 &&
+	    errno == ENOENT) {
 		log_info("tls: off: no certificate at %s (%s)", certpath,
 		    ckey);
 		return 0;
@@ -439,12 +422,11 @@ tls_load(const char *service, struct str *err)
 	chain = NULL;
 	key = NULL;
 
-	minv = protocol_version(var_tls_min_protocol);
-	maxv = protocol_version(var_tls_max_protocol);
+	minv = protocol_version(c->min_protocol);
+	maxv = protocol_version(c->max_protocol);
 	if (minv < 0 || maxv < 0 || (maxv && minv > maxv)) {
 		str_copyf(err, "tls_min_protocol/tls_max_protocol: %s..%s is "
-		    "not a range", var_tls_min_protocol,
-		    var_tls_max_protocol);
+		    "not a range", c->min_protocol, c->max_protocol);
 		goto fail;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, minv) != 1 ||
@@ -453,19 +435,19 @@ tls_load(const char *service, struct str *err)
 		ssl_reason(err, "not supported");
 		goto fail;
 	}
-	if (*(v = var_tls_ciphers) &&
+	if (*(v = c->ciphers) &&
 	    SSL_CTX_set_cipher_list(ctx, v) != 1) {
 		str_copyf(err, "tls_ciphers: '%s': ", v);
 		ssl_reason(err, "no usable cipher");
 		goto fail;
 	}
-	if (*(v = var_tls_ciphersuites) &&
+	if (*(v = c->ciphersuites) &&
 	    SSL_CTX_set_ciphersuites(ctx, v) != 1) {
 		str_copyf(err, "tls_ciphersuites: '%s': ", v);
 		ssl_reason(err, "no usable suite");
 		goto fail;
 	}
-	if (*(v = var_tls_groups) &&
+	if (*(v = c->groups) &&
 	    SSL_CTX_set1_groups_list(ctx, v) != 1) {
 		str_copyf(err, "tls_groups: '%s': ", v);
 		ssl_reason(err, "no usable group");
@@ -473,7 +455,7 @@ tls_load(const char *service, struct str *err)
 	}
 	opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF;
-	if (!var_tls_session_tickets)
+	if (!c->session_tickets)
 		opts |= SSL_OP_NO_TICKET;
 	SSL_CTX_set_options(ctx, (uint64_t)opts);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -487,7 +469,7 @@ tls_load(const char *service, struct str *err)
 		ssl_reason(err, "failed");
 		goto fail;
 	}
-	if (*(v = var_tls_sni_dir) && sni_load(v, err) < 0)
+	if (*(v = c->sni_dir) && sni_load(v, err) < 0)
 		goto fail;
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername);
 	log_info("tls: loaded %s%s%s, %zu SNI certificate%s", certpath,
@@ -593,7 +575,7 @@ handshake(struct buf *b, SSL *ssl, struct str *err)
 	enum buf_status st;
 	int r, e, rc = -1;
 
-	end = buf_now_ms() + var_tls_handshake_timeout * 1000;
+	end = buf_now_ms() + handshake_timeout * 1000;
 	if (saved == 0 || saved > end)
 		b->deadline_ms = end;
 	for (;;) {

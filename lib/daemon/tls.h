@@ -7,7 +7,8 @@
  * once on an implicit-TLS port).  From then on buf's ops read and write
  * through OpenSSL, so protocol code does not change.
  *
- * Configuration (roost.conf(5), "TLS"): tls_cert_file/tls_key_file, with
+ * Configuration (roost.conf(5), "TLS"; struct tls_conf below, filled by
+ * tls_conf_from_cfg): tls_cert_file/tls_key_file, with
  * per-service overrides <service>_tls_cert_file/<service>_tls_key_file;
  * tls_min_protocol, tls_max_protocol, tls_ciphers, tls_ciphersuites,
  * tls_groups, tls_sni_dir (a directory of <domain>.pem files, each chain
@@ -31,8 +32,30 @@
 #include "str.h"
 
 /*
- * tls_load - build the server context for daemon service ("smtpd",
- * "imapd", "popd") from the configuration.  Returns 1 when TLS is
+ * What tls_load() builds a context from: the TLS keys of roost.conf for
+ * one service, as tls_conf_from_cfg() takes them.  cert_key and key_key
+ * name the keys the two files came from, for messages; *_explicit
+ * whether the file was set rather than left at its default (a default
+ * file may be missing: TLS is then off).
+ */
+struct tls_conf {
+	const char *service;	/* "smtpd", "imapd", "popd" */
+	const char *cert_file, *key_file;	/* key_file "": in cert_file */
+	char cert_key[80], key_key[80];
+	bool cert_explicit, key_explicit;
+	const char *min_protocol, *max_protocol;
+	const char *ciphers, *ciphersuites, *groups;	/* "": OpenSSL's */
+	const char *sni_dir;	/* "": none */
+	bool session_tickets;
+	long long handshake_timeout;	/* seconds */
+};
+
+/* tls_conf_from_cfg - c for service from the configuration: its
+ * <service>_tls_cert_file and <service>_tls_key_file when set, else
+ * tls_cert_file and tls_key_file, and the tls_* keys. */
+void tls_conf_from_cfg(struct tls_conf *c, const char *service);
+/*
+ * tls_load - build the server context from c.  Returns 1 when TLS is
  * loaded; 0 when no certificate is configured or available (the
  * installed default files are absent: TLS is off, and a line is logged);
  * -1 on an error, with a message naming the key and the file in err
@@ -40,7 +63,7 @@
  * dropping privileges and before forking workers.  Calling it again
  * replaces the context.
  */
-int tls_load(const char *service, struct str *err)
+int tls_load(const struct tls_conf *c, struct str *err)
     __attribute__((warn_unused_result));
 /* tls_available - whether tls_load loaded a certificate. */
 bool tls_available(void);

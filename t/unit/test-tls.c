@@ -50,6 +50,16 @@ set(const char *key, const char *value)
 	str_free(&err);
 }
 
+/* load - tls_load for service, from the configuration as set. */
+static int
+load(const char *service, struct str *err)
+{
+	struct tls_conf c;
+
+	tls_conf_from_cfg(&c, service);
+	return tls_load(&c, err);
+}
+
 static void
 cat_files(const char *out, const char *a, const char *b)
 {
@@ -336,10 +346,10 @@ test_load_errors(void)
 	if (stat(SYSCONFDIR "/tls/cert.pem", &st) == 0)
 		skip("an installed certificate exists");
 	else
-		ok(tls_load("smtpd", &err) == 0 && !tls_available(),
+		ok(load("smtpd", &err) == 0 && !tls_available(),
 		    "default certificate absent: TLS off, no error");
 	set("tls_cert_file", path("missing.pem"));
-	ok(tls_load("smtpd", &err) < 0 && !tls_available(),
+	ok(load("smtpd", &err) < 0 && !tls_available(),
 	    "configured certificate missing: error");
 	ok(strstr(str_cstr(&err), "tls_cert_file") != NULL &&
 	    strstr(str_cstr(&err), "missing.pem") != NULL,
@@ -347,33 +357,33 @@ test_load_errors(void)
 	str_clear(&err);
 	set("tls_cert_file", path("cert.pem"));
 	set("tls_key_file", path("o.key"));
-	ok(tls_load("smtpd", &err) < 0 &&
+	ok(load("smtpd", &err) < 0 &&
 	    strstr(str_cstr(&err), "does not match") != NULL,
 	    "key of another certificate: error");
 	str_clear(&err);
 	set("tls_key_file", path("key.pem"));
 	set("smtpd_tls_cert_file", path("o.crt"));
-	ok(tls_load("smtpd", &err) < 0 &&
+	ok(load("smtpd", &err) < 0 &&
 	    strstr(str_cstr(&err), "smtpd_tls_cert_file") != NULL,
 	    "per-service certificate with the default key: error names "
 	    "smtpd_tls_cert_file");
 	str_clear(&err);
 	set("smtpd_tls_key_file", path("o.key"));
-	ok(tls_load("smtpd", &err) == 1, "per-service certificate and key");
+	ok(load("smtpd", &err) == 1, "per-service certificate and key");
 	set("smtpd_tls_cert_file", "");
 	set("smtpd_tls_key_file", "");
 	set("tls_cert_file", "");
-	ok(tls_load("smtpd", &err) == 0 && !tls_available(),
+	ok(load("smtpd", &err) == 0 && !tls_available(),
 	    "tls_cert_file empty: TLS off");
 	set("tls_cert_file", path("cert.pem"));
 	set("tls_sni_dir", path("nonesuch"));
-	ok(tls_load("smtpd", &err) < 0 &&
+	ok(load("smtpd", &err) < 0 &&
 	    strstr(str_cstr(&err), "tls_sni_dir") != NULL,
 	    "missing tls_sni_dir: error names the key");
 	set("tls_sni_dir", "");
 	set("tls_min_protocol", "TLSv1.3");
 	set("tls_max_protocol", "TLSv1.2");
-	ok(tls_load("smtpd", &err) < 0, "min above max: error");
+	ok(load("smtpd", &err) < 0, "min above max: error");
 	set("tls_min_protocol", "TLSv1.2");
 	set("tls_max_protocol", "");
 	str_free(&err);
@@ -386,7 +396,7 @@ test_handshake(void)
 	struct served sv;
 	struct str err = STR_INIT;
 
-	ok(tls_load("smtpd", &err) == 1 && tls_available(), "tls_load");
+	ok(load("smtpd", &err) == 1 && tls_available(), "tls_load");
 	ok(session(&c, "mail.test", &sv) == 0, "implicit TLS: handshake, "
 	    "a line each way");
 	is_int(sv.rc, 0, "  tls_start");
@@ -431,12 +441,12 @@ test_protocols(void)
 	    strncmp(sv.desc, "TLSv1.2 ", 8) == 0, "TLS 1.2 client: %s",
 	    sv.desc);
 	set("tls_min_protocol", "TLSv1.3");
-	ok(tls_load("smtpd", &err) == 1, "tls_min_protocol = TLSv1.3");
+	ok(load("smtpd", &err) == 1, "tls_min_protocol = TLSv1.3");
 	ok(session(&c, "mail.test", &sv) == 1, "  TLS 1.2 client refused");
 	set("tls_min_protocol", "TLSv1.2");
 	set("tls_max_protocol", "TLSv1.2");
 	set("tls_ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256");
-	ok(tls_load("smtpd", &err) == 1, "tls_max_protocol = TLSv1.2, "
+	ok(load("smtpd", &err) == 1, "tls_max_protocol = TLSv1.2, "
 	    "one cipher");
 	c.maxv = 0;
 	ok(session(&c, "mail.test", &sv) == 0 &&
@@ -445,7 +455,7 @@ test_protocols(void)
 	set("tls_max_protocol", "");
 	set("tls_ciphers", "");
 	set("tls_ciphersuites", "TLS_CHACHA20_POLY1305_SHA256");
-	ok(tls_load("smtpd", &err) == 1 &&
+	ok(load("smtpd", &err) == 1 &&
 	    session(&c, "mail.test", &sv) == 0 &&
 	    strcmp(sv.desc, "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256") == 0,
 	    "tls_ciphersuites: %s", sv.desc);
@@ -466,7 +476,7 @@ test_sni(void)
 	/* the key first: the order in the file does not matter */
 	cat_files(path("sni/*.wild.test.pem"), path("w.key"), path("w.crt"));
 	set("tls_sni_dir", path("sni"));
-	ok(tls_load("imapd", &err) == 1, "tls_load with tls_sni_dir");
+	ok(load("imapd", &err) == 1, "tls_load with tls_sni_dir");
 	if (err.len)
 		diag("%s", err.s);
 	c.sni = "other.test";
@@ -501,7 +511,7 @@ test_resume(void)
 	SSL_CTX *cc;
 	int round, reused = -1, first = -1;
 
-	ok(tls_load("smtpd", &err) == 1, "tls_load for resumption");
+	ok(load("smtpd", &err) == 1, "tls_load for resumption");
 	cc = client_ctx(0);
 	for (round = 0; round < 2; round++) {
 		struct served sv;
