@@ -61,10 +61,10 @@ pipe_req_parse(const struct attrs *a, unsigned long long max_size,
 		for (k = 0; k < sizeof known / sizeof known[0]; k++)
 			if (strcmp(a->v[i].name, known[k]) == 0)
 				break;
-		if (k == sizeof known / sizeof known[0]) {
-			str_copyf(err, "unknown attribute %s", a->v[i].name);
-			return -1;
-		}
+		/* an attribute of a later minor version: not ours to use
+		 * (doc/ARCHITECTURE.md, "Versions and compatibility") */
+		if (k == sizeof known / sizeof known[0])
+			continue;
 		/* values are one line of text: a NUL would cut what we
 		 * check, a line end would forge headers and mbox lines */
 		if (strlen(str_cstr(&a->v[i].value)) != a->v[i].value.len ||

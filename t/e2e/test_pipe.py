@@ -227,7 +227,7 @@ def test_malformed_request_is_deferred_and_closed(inst):
                 b"kind=command\ntarget=true\nuid=65534\ngid=65534\n"
                 b"sender=\nrecipient=x\nsize=999999999999\n\n",
                 b"kind=command\ntarget=true\nuid=65534\ngid=65534\n"
-                b"sender=\nrecipient=x\nsize=1\nextra=1\n\nx"):
+                b"sender=\nrecipient=x\nsize=1\nrecipient=y\n\nx"):
         p = Pipe(inst)
         try:
             p.f.write(req)
@@ -237,6 +237,19 @@ def test_malformed_request_is_deferred_and_closed(inst):
         finally:
             p.close()
     wait_for(lambda: "malformed request" in inst.log("pipe"), 10)
+
+
+def test_unknown_attribute_is_a_later_minor_version(inst):
+    """An attribute pipe does not know is ignored, not refused: a later
+    minor version of the protocol may add some."""
+    p = Pipe(inst)
+    try:
+        p.f.write(b"kind=command\ntarget=true\nuid=65534\ngid=65534\n"
+                  b"sender=\nrecipient=x\nsize=1\nextra=1\n\nx")
+        p.f.flush()
+        assert read_attrs(p.f)["status"] == "ok"
+    finally:
+        p.close()
 
 
 CLIENT = r"""
