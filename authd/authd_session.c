@@ -254,6 +254,26 @@ reason_text(enum authd_reason r)
 	return "bad credentials";
 }
 
+/* number_ok - a version number: digits, at most 9 of them. */
+static bool
+number_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && n <= 9 && s[n] == '\0';
+}
+
+/* cmd_version - VERSION <major> <minor>: ours in return, whatever the
+ * client's; a client that cannot speak ours hangs up. */
+static int
+cmd_version(struct buf *b, char **tok, int n)
+{
+	if (n != 3 || !number_ok(tok[1]) || !number_ok(tok[2]))
+		return -1;
+	reply(b, "VERSION %d %d", AUTHC_VERSION_MAJOR, AUTHC_VERSION_MINOR);
+	return 0;
+}
+
 /* cmd_mechs - MECHS <service> <secured> <ip> */
 static int
 cmd_mechs(struct buf *b, char **tok, int n)
@@ -510,7 +530,9 @@ authd_session(int fd, const struct server_listener *l, void *ctx)
 			if (memchr(line.s, '\0', line.len) == NULL &&
 			    memchr(line.s, '\r', line.len) == NULL &&
 			    (n = split(line.s, tok, TOKENS_MAX)) > 0) {
-				if (strcmp(tok[0], "MECHS") == 0)
+				if (strcmp(tok[0], "VERSION") == 0)
+					rc = cmd_version(&b, tok, n);
+				else if (strcmp(tok[0], "MECHS") == 0)
 					rc = cmd_mechs(&b, tok, n);
 				else if (strcmp(tok[0], "AUTH") == 0)
 					rc = cmd_auth(&b, tok, n);

@@ -6,6 +6,7 @@
  * add a line or a token of its own; authd checks again.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,31 +112,112 @@ get(struct buf *b, struct str *line)
 	return 0;
 }
 
+/* A connection to authd with one request under way. */
+struct conn {
+	struct buf b;
+	int fd;
+	struct str first;	/* authd's first answer, already read */
+	bool has_first;
+};
+
+/*
+ * conn_open - connect and send request (one line, LF included) behind
+ * "VERSION <major> <minor>", pipelined: authd answers the version line
+ * first.  An authd that predates versions answers it "FAIL malformed"
+ * and hangs up; it speaks 1.0 all the same, so the request goes again
+ * on a new connection without the line.  Any other first line is
+ * authd's answer to the request (a refusal of our uid, say).  0, or -1
+ * with the reason in err.
+ */
+static int
+conn_open(struct conn *c, const char *request, struct str *err)
+{
+	unsigned maj, min;
+	char extra;
+	int versioned;
+
+	c->has_first = false;
+	for (versioned = 1; versioned >= 0; versioned--) {
+		if ((c->fd = dial(err)) < 0)
+			return -1;
+		buf_init(&c->b, c->fd, 0);
+		buf_set_timeout(&c->b, AUTHC_TIMEOUT_MS);
+		if (versioned)
+			buf_printf(&c->b, "VERSION %d %d\n",
+			    AUTHC_VERSION_MAJOR, AUTHC_VERSION_MINOR);
+		buf_puts(&c->b, request);
+		if (!versioned)
+			return 0;
+		if (get(&c->b, &c->first) < 0) {
+			str_copys(err, "authd went away");
+			break;
+		}
+		if (sscanf(c->first.s, "VERSION %u %u%c", &maj, &min,
+		    &extra) == 2) {
+			if (maj == AUTHC_VERSION_MAJOR)
+				return 0;
+			str_copyf(err, "authd speaks version %u.%u", maj, min);
+			break;
+		}
+		if (strncmp(c->first.s, "FAIL malformed ", 15) != 0) {
+			c->has_first = true;
+			return 0;
+		}
+		buf_free(&c->b);
+		fd_close(c->fd);
+	}
+	if (versioned >= 0) {
+		buf_free(&c->b);
+		fd_close(c->fd);
+	}
+	return -1;
+}
+
+/* conn_get - authd's next answer line. */
+static int
+conn_get(struct conn *c, struct str *line)
+{
+	if (c->has_first) {
+		c->has_first = false;
+		str_copyb(line, c->first.s, c->first.len);
+		return buf_flush(&c->b) == BUF_OK ? 0 : -1;
+	}
+	return get(&c->b, line);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	buf_free(&c->b);
+	fd_close(c->fd);
+	str_free(&c->first);
+}
+
 int
 authc_mechs(const char *service, bool secured, const char *ip, struct str *out)
 {
-	struct str err = STR_INIT, line = STR_INIT;
-	struct buf b;
-	int fd, rc = -1;
+	struct str err = STR_INIT, line = STR_INIT, req = STR_INIT;
+	struct conn c = { .first = STR_INIT };
+	int rc = -1;
 
 	str_clear(out);
 	if (!token_ok(service) || !token_ok(ip))
 		return -1;
-	if ((fd = dial(&err)) < 0) {
+	str_copyf(&req, "MECHS %s %d %s\n", service, secured ? 1 : 0, ip);
+	if (conn_open(&c, req.s, &err) < 0) {
 		str_free(&err);
+		str_free(&req);
 		return -1;
 	}
-	buf_init(&b, fd, 0);
-	buf_set_timeout(&b, AUTHC_TIMEOUT_MS);
-	buf_printf(&b, "MECHS %s %d %s\n", service, secured ? 1 : 0, ip);
-	if (get(&b, &line) == 0 && strncmp(str_cstr(&line), "MECHS", 5) == 0 &&
+	if (conn_get(&c, &line) == 0 &&
+	    strncmp(str_cstr(&line), "MECHS", 5) == 0 &&
 	    (line.s[5] == '\0' || line.s[5] == ' ')) {
 		str_copys(out, line.s[5] ? line.s + 6 : "");
 		rc = 0;
 	}
-	buf_free(&b);
-	fd_close(fd);
+	conn_close(&c);
 	str_free(&err);
+	str_free(&req);
 	str_free(&line);
 	return rc;
 }
@@ -185,8 +267,8 @@ authc_run(const char *service, const char *mech, const char *ip, bool secured,
     struct authc_result *res)
 {
 	struct str err = STR_INIT, line = STR_INIT, resp = STR_INIT;
-	struct buf b;
-	int fd;
+	struct str req = STR_INIT;
+	struct conn c = { .first = STR_INIT };
 
 	result_reset(res);
 	if (!token_ok(service) || !token_ok(mech) || !token_ok(ip)) {
@@ -199,20 +281,21 @@ authc_run(const char *service, const char *mech, const char *ip, bool secured,
 		str_copys(&res->text, "initial response is not base64");
 		return res->status;
 	}
-	if ((fd = dial(&err)) < 0) {
-		tempfail(res, err.s);
-		str_free(&err);
-		return res->status;
-	}
-	buf_init(&b, fd, 0);
-	buf_set_timeout(&b, AUTHC_TIMEOUT_MS);
-	buf_printf(&b, "AUTH %s %s %s %d %s\n", service, mech, ip,
+	str_copyf(&req, "AUTH %s %s %s %d %s\n", service, mech, ip,
 	    secured ? 1 : 0,
 	    ir == NULL ? "-"
 		: *ir  ? ir
 		       : "=");
+	if (conn_open(&c, req.s, &err) < 0) {
+		tempfail(res, err.s);
+		explicit_bzero(req.s, req.len);
+		str_free(&req);
+		str_free(&err);
+		return res->status;
+	}
+	explicit_bzero(req.s, req.len);
 	for (;;) {
-		if (get(&b, &line) < 0) {
+		if (conn_get(&c, &line) < 0) {
 			tempfail(res, "authd went away");
 			break;
 		}
@@ -224,7 +307,7 @@ authc_run(const char *service, const char *mech, const char *ip, bool secured,
 			str_clear(&resp);
 			if (challenge == NULL ||
 			    challenge(ctx, chal, &resp) < 0) {
-				buf_puts(&b, "*\n");
+				buf_puts(&c.b, "*\n");
 				continue;
 			}
 			if (!b64_ok(str_cstr(&resp)) ||
@@ -234,18 +317,18 @@ authc_run(const char *service, const char *mech, const char *ip, bool secured,
 				str_copys(&res->text, "response is not base64");
 				break;
 			}
-			buf_printf(&b, "%s\n", resp.len ? resp.s : "=");
+			buf_printf(&c.b, "%s\n", resp.len ? resp.s : "=");
 			continue;
 		}
 		if (final(line.s, res) < 0)
 			tempfail(res, "authd broke the protocol");
 		break;
 	}
-	buf_free(&b);
-	fd_close(fd);
+	conn_close(&c);
 	if (resp.s != NULL)
 		explicit_bzero(resp.s, resp.len);
 	str_free(&resp);
+	str_free(&req);
 	str_free(&line);
 	str_free(&err);
 	return res->status;

@@ -8,7 +8,11 @@
  * Everything is synchronous (blocking, with a timeout per read).
  *
  * The protocol (one request per line, LF-terminated, at most
- * AUTHC_LINE_MAX bytes; tokens are separated by one space):
+ * AUTHC_LINE_MAX bytes; tokens are separated by one space), version
+ * AUTHC_VERSION_MAJOR.AUTHC_VERSION_MINOR:
+ *
+ *   C: VERSION <major> <minor>         (optional, any time; the client
+ *   S: VERSION <major> <minor>          hangs up on another major)
  *
  *   C: MECHS <service> <secured> <ip>
  *   S: MECHS [<mech> ...]              (no mechanism: "MECHS")
@@ -41,7 +45,10 @@
  * for logs, never for the client.
  *
  * A connection may carry several requests in turn; authd closes it
- * after FAIL malformed.  authd serves only root, its own uid and the
+ * after FAIL malformed.  A client sends VERSION pipelined before its
+ * first request; a request without it is of version 1.0, which authd
+ * before VERSION spoke (it answers VERSION "FAIL malformed" and closes,
+ * and the client asks again without).  authd serves only root, its own uid and the
  * accounts of smtpd_user, imapd_user and popd_user (SO_PEERCRED).
  */
 #ifndef ROOST_AUTHC_H
@@ -53,6 +60,9 @@
 #include "str.h"
 
 #define AUTHC_LINE_MAX 16384 /* protocol line, LF included */
+/* The protocol's version: VERSION exchanges it (above). */
+#define AUTHC_VERSION_MAJOR 1
+#define AUTHC_VERSION_MINOR 0
 
 enum {
 	AUTHC_OK = 0, /* authenticated: res->user */

@@ -121,6 +121,16 @@ def logged(r, text):
     return True
 
 
+def test_version(inst):
+    """VERSION gives authd's version whatever the client's, any time;
+    requests without it are of version 1.0."""
+    a = Authd(inst)
+    assert a.cmd("VERSION 1 0") == "VERSION 1 0"
+    assert a.cmd("MECHS imap 1 192.0.2.1").startswith("MECHS PLAIN")
+    assert a.cmd("VERSION 2 7") == "VERSION 1 0"
+    a.close()
+
+
 def test_mechs(inst):
     a = Authd(inst)
     assert a.cmd("MECHS imap 1 192.0.2.1") == \
@@ -368,6 +378,8 @@ def test_cancel(inst):
 @pytest.mark.parametrize("line", [
     "HELLO", "", "MECHS", "MECHS imap 2 127.0.0.1", "MECHS imap 1 localhost",
     "MECHS IMAP 1 127.0.0.1", "AUTH imap PLAIN 127.0.0.1 1",
+    "VERSION", "VERSION 1", "VERSION 1 0 0", "VERSION one 0",
+    "VERSION 1 1234567890",
     "AUTH imap PLAIN 127.0.0.1 1 !!!!", "AUTH imap PLAIN 127.0.0.1  1 -",
     "AUTH imap PLAIN 127.0.0.1 1 - extra", "AUTH imap PLAIN 1.2.3.4.5 1 -",
     "AUTH imap PLAIN 127.0.0.1 1 -\r", "MECHS imap 1 127.0.0.1 ",

@@ -1,8 +1,9 @@
 /*
  * test-authc - the client of authd (lib/mail/authc.h) against a scripted
  * fake authd: the request lines it sends, CONT/OK/FAIL handling, the
- * final data, cancelling, what a bad peer or no peer at all gives, and
- * that nothing a remote client sends can add a line or a token.
+ * final data, cancelling, the VERSION exchange (and an authd from before
+ * it), what a bad peer or no peer at all gives, and that nothing a
+ * remote client sends can add a line or a token.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ struct step {
 	const char *expect, *reply;
 };
 
-static const struct step *scripts[8];
+static const struct step *scripts[16];
 static size_t nscripts;
 
 static void
@@ -98,36 +99,64 @@ challenge(void *ctx, const char *chal, struct str *resp)
 }
 
 static const struct step s_mechs[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"MECHS imap 1 192.0.2.1", "MECHS PLAIN LOGIN SCRAM-SHA-256"},
     {NULL, NULL},
 };
 static const struct step s_scram[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH imap SCRAM-SHA-256 192.0.2.1 0 biwsbj1h", "CONT cj1hYmM="},
     {"Yz1iaXdz", "OK alice@example.test dj1zaWc="},
     {NULL, NULL},
 };
 static const struct step s_login[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH smtp LOGIN ::1 1 -", "CONT ="},
     {"=", "CONT UGFzc3dvcmQ6"},
     {"*", "FAIL cancelled 0 cancelled by the client"},
     {NULL, NULL},
 };
 static const struct step s_password[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH pop PLAIN 192.0.2.1 1 AGFsaWNlAHB3",
 	"FAIL credentials 1500 "
 	"authentication failed"},
     {NULL, NULL},
 };
 static const struct step s_temp[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH pop PLAIN 192.0.2.1 1 =", "FAIL tempfail 0 table"},
     {NULL, NULL},
 };
 static const struct step s_garbage[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH pop PLAIN 192.0.2.1 1 -", "HELLO there"},
     {NULL, NULL},
 };
 static const struct step s_eof[] = {
+    {"VERSION 1 0", "VERSION 1 0"},
     {"AUTH pop PLAIN 192.0.2.1 1 -", ""},
+    {NULL, NULL},
+};
+
+/* An authd from before VERSION: it refuses the line and hangs up; the
+ * client asks again without it. */
+static const struct step s_legacy[] = {
+    {"VERSION 1 0", "FAIL malformed 0 malformed request"},
+    {NULL, NULL},
+};
+static const struct step s_legacy_again[] = {
+    {"MECHS imap 1 192.0.2.1", "MECHS PLAIN"},
+    {NULL, NULL},
+};
+/* An authd of another major version: the client hangs up. */
+static const struct step s_major2[] = {
+    {"VERSION 1 0", "VERSION 2 0"},
+    {NULL, NULL},
+};
+/* A refusal before any answer (authd's check of our uid). */
+static const struct step s_refused[] = {
+    {"VERSION 1 0", "FAIL tempfail 0 permission denied"},
     {NULL, NULL},
 };
 
@@ -154,7 +183,11 @@ main(void)
 	scripts[4] = s_temp;
 	scripts[5] = s_garbage;
 	scripts[6] = s_eof;
-	nscripts = 7;
+	scripts[7] = s_legacy;
+	scripts[8] = s_legacy_again;
+	scripts[9] = s_major2;
+	scripts[10] = s_refused;
+	nscripts = 11;
 	pid = start(sock.s);
 
 	is_int(authc_mechs("imap", true, "192.0.2.1", &out), 0, "MECHS");
@@ -195,6 +228,15 @@ main(void)
 	is_int(authc_run(
 		   "pop", "PLAIN", "192.0.2.1", true, NULL, NULL, NULL, &res),
 	    AUTHC_TEMPFAIL, "authd hanging up: TEMPFAIL");
+	is_int(authc_mechs("imap", true, "192.0.2.1", &out), 0,
+	    "an authd from before VERSION: asked again without it");
+	is_str(out.s, "PLAIN", "and its answer taken");
+	is_int(authc_mechs("imap", true, "192.0.2.1", &out), -1,
+	    "an authd of another major version: no mechanisms");
+	is_int(authc_run(
+		   "pop", "PLAIN", "192.0.2.1", true, NULL, NULL, NULL, &res),
+	    AUTHC_TEMPFAIL, "a refusal in place of VERSION: TEMPFAIL");
+	is_str(res.text.s, "permission denied", "with authd's reason");
 	reap(pid);
 
 	/* Nothing a client sends becomes a line or a token of its own. */
