@@ -168,6 +168,17 @@ out:
 	return rc;
 }
 
+/* version_ok - a record's version= (if any) is one this code reads. */
+static bool
+version_ok(const struct attrs *a)
+{
+	const char *s = attr_get(a, "version");
+	uint64_t v;
+
+	return s == NULL || (number(s, &v) == 0 && v >= 1 &&
+	    v <= QSTATUS_VERSION);
+}
+
 /* fold - apply one decoded record to st: -1 if it makes no sense. */
 static int
 fold(const struct attrs *a, struct qstatus *st)
@@ -177,6 +188,8 @@ fold(const struct attrs *a, struct qstatus *st)
 	uint64_t v;
 
 	if (idx == NULL) {
+		if (!version_ok(a))
+			return -1;
 		if ((s = attr_get(a, "warned")) != NULL) {
 			if (number(s, &v) < 0)
 				return -1;
@@ -275,7 +288,8 @@ parse(const unsigned char *data, size_t len, struct qstatus *st,
 			goto torn;
 		if (decode((const char *)data + pos, plen, &a) < 0)
 			goto bad;
-		if (st != NULL && fold(&a, st) < 0)
+		/* a writer, too, keeps off a version it does not know */
+		if (st != NULL ? fold(&a, st) < 0 : !version_ok(&a))
 			goto bad;
 		pos += plen;
 		*valid = pos;
@@ -390,6 +404,14 @@ qstatus_append(const char *path, const struct str *recs, size_t n,
 	if (valid < data.len && ftruncate(fd, (off_t)valid) < 0) {
 		str_copyf(err, "truncate %s: %s", path, strerror(errno));
 		goto fail;
+	}
+	/* a file begins with its format's version */
+	if (valid == 0 && n > 0) {
+		struct str v = STR_INIT;
+
+		qstatus_putu(&v, "version", QSTATUS_VERSION);
+		rec_put(&out, QSTATUS_REC, v.s, v.len);
+		str_free(&v);
 	}
 	for (i = 0; i < n; i++)
 		rec_put(&out, QSTATUS_REC, recs[i].s, recs[i].len);

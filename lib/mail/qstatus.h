@@ -20,6 +20,10 @@
  *   next=<unix us>      deferred: the earliest next attempt
  *   tries=<n>           attempts so far
  * and records without rcpt=:
+ *   version=<n>         the format's version, QSTATUS_VERSION: the first
+ *                       record of a file written since it existed; a
+ *                       file without one is version 1, and a reader
+ *                       refuses a version above its own
  *   warned=<unix us>    the delay notice was sent
  *   held=<1|0>          hold / release by the operator (informational)
  * A record with rcpt= and notified=1 (no status) says the DSN about
@@ -39,6 +43,7 @@
 
 #define QSTATUS_DIR "status"
 #define QSTATUS_REC 'Q'
+#define QSTATUS_VERSION 1	/* attributes may be added within it */
 
 struct qstatus_rcpt {
 	int done;		/* 0 pending, 1 sent, 2 bounced */

@@ -1,5 +1,5 @@
 /* test-qstatus - the per-entry status file: append and fold, torn
- * tails, many records, hostile content. */
+ * tails, many records, hostile content, the format's version. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -305,6 +305,60 @@ test_hostile_content(void)
 	str_free(&err);
 }
 
+/* The format's version: the first record of a new file; a file from
+ * before it reads as version 1; a later version is refused. */
+static void
+test_version(void)
+{
+	struct qstatus st;
+	struct str err = STR_INIT, rec = STR_INIT, img = STR_INIT;
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	unlink(path);
+	ok(append1("rcpt", "0", "status", "sent", NULL) == 0, "a new file");
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	qstatus_putu(&rec, "version", QSTATUS_VERSION);
+	rec_put(&img, QSTATUS_REC, rec.s, rec.len);
+	ok(n > (ssize_t)img.len && memcmp(buf, img.s, img.len) == 0,
+	    "begins with its version record");
+	ok(append1("rcpt", "1", "status", "sent", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) == 0 && st.rcpt[0].done == 1 &&
+	    st.rcpt[1].done == 1, "and reads back");
+	qstatus_free(&st);
+	ok(strstr(buf + img.len, "version=") == NULL,
+	    "the version is written once");
+
+	str_clear(&rec);
+	str_clear(&img);
+	qstatus_put(&rec, "rcpt", "0");
+	qstatus_put(&rec, "status", "sent");
+	rec_put(&img, QSTATUS_REC, rec.s, rec.len);
+	put_file(img.s, img.len);
+	ok(qstatus_read(path, 1, &st, &err) == 0 && st.rcpt[0].done == 1,
+	    "a file without a version is version 1");
+	qstatus_free(&st);
+
+	str_clear(&rec);
+	str_clear(&img);
+	qstatus_putu(&rec, "version", QSTATUS_VERSION + 1);
+	rec_put(&img, QSTATUS_REC, rec.s, rec.len);
+	put_file(img.s, img.len);
+	ok(qstatus_read(path, 1, &st, &err) < 0, "a later version is refused");
+	qstatus_free(&st);
+	ok(append1("rcpt", "0", "status", "sent", NULL) < 0,
+	    "and not written to");
+	unlink(path);
+	str_free(&err);
+	str_free(&rec);
+	str_free(&img);
+}
+
 int
 main(void)
 {
@@ -316,6 +370,7 @@ main(void)
 	test_many();
 	test_hostile_framing();
 	test_hostile_content();
+	test_version();
 	unlink(path);
 	rmdir(dir);
 	return done_testing();
