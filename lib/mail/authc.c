@@ -138,8 +138,10 @@ conn_open(struct conn *c, const char *request, struct str *err)
 
 	c->has_first = false;
 	for (versioned = 1; versioned >= 0; versioned--) {
-		if ((c->fd = dial(err)) < 0)
+		if ((c->fd = dial(err)) < 0) {
+			str_free(&c->first);
 			return -1;
+		}
 		buf_init(&c->b, c->fd, 0);
 		buf_set_timeout(&c->b, AUTHC_TIMEOUT_MS);
 		if (versioned)
@@ -166,10 +168,9 @@ conn_open(struct conn *c, const char *request, struct str *err)
 		buf_free(&c->b);
 		fd_close(c->fd);
 	}
-	if (versioned >= 0) {
-		buf_free(&c->b);
-		fd_close(c->fd);
-	}
+	buf_free(&c->b);
+	fd_close(c->fd);
+	str_free(&c->first);
 	return -1;
 }
 
