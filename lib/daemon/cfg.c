@@ -1,11 +1,11 @@
 /*
  * cfg - roost.conf loading and typed access; see cfg.h.
  *
- * The current values live in t->vals[], parallel to t->keys[] and built
- * from the defaults on first use; publish() copies them into the keys'
- * typed variables whenever they change.  cfg_load() parses a whole file into
- * a fresh array and swaps it in only when every line was good, so a bad
- * file leaves the previous values as they were.
+ * A table's current values live in t->vals, parallel to t->keys and
+ * built from the defaults on first use; publish() copies them into the
+ * keys' typed variables whenever they change.  cfg_table_load() parses a
+ * whole file into a fresh array and swaps it in only when every line was
+ * good, so a bad file leaves the previous values as they were.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,14 +20,13 @@
 #include "fd.h"
 #include "log.h"
 
-
 struct cfg_val {
 	char *text;		/* as written, blanks trimmed */
 	long long num;		/* INT/SIZE/TIME converted; BOOL 0 or 1 */
 	char *origin;		/* "file:line" or "set"; NULL: the default */
 };
 
-/* The process's own table: t->keys[] and the values in use. */
+/* The process's own table: cfg_keys[] and the values in use. */
 static struct cfg_table proc;
 
 static const char *const type_name[] = {
@@ -359,8 +358,9 @@ read_file(const char *path, struct str *out, struct str *err)
 /* load_line - apply one line (no line end) to vs; line_of[i] is the
  * line that set key i (0: none yet).  0, or -1 with the error in err. */
 static int
-load_line(const struct cfg_table *t, const char *path, size_t lineno, const char *s, size_t n,
-    struct cfg_val *vs, size_t *line_of, struct str *err)
+load_line(const struct cfg_table *t, const char *path, size_t lineno,
+    const char *s, size_t n, struct cfg_val *vs, size_t *line_of,
+    struct str *err)
 {
 	struct str key = STR_INIT, value = STR_INIT, why = STR_INIT;
 	const char *eq;

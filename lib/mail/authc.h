@@ -48,8 +48,9 @@
  * after FAIL malformed.  A client sends VERSION pipelined before its
  * first request; a request without it is of version 1.0, which authd
  * before VERSION spoke (it answers VERSION "FAIL malformed" and closes,
- * and the client asks again without).  authd serves only root, its own uid and the
- * accounts of smtpd_user, imapd_user and popd_user (SO_PEERCRED).
+ * and the client asks again without).  authd serves only root, its own
+ * uid and the accounts of smtpd_user, imapd_user and popd_user
+ * (SO_PEERCRED).
  */
 #ifndef ROOST_AUTHC_H
 #define ROOST_AUTHC_H

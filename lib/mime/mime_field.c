@@ -1,7 +1,8 @@
 /*
  * mime_field - header fields and structured values: finding a field
- * (the walker is lib/mail/hdr), comment-skipping (CFWS), and Content-Type / Content-Disposition values
- * with their parameters (RFC 2045 5.1, RFC 2183, RFC 2231).
+ * (the walker is lib/mail/hdr), comment-skipping (CFWS), and
+ * Content-Type / Content-Disposition values with their parameters
+ * (RFC 2045 5.1, RFC 2183, RFC 2231).
  *
  * Lenient where Dovecot is and strict where it is: the first broken
  * parameter ends the list, junk after "type/subtype" makes the whole

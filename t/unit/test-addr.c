@@ -1,11 +1,11 @@
 /*
  * test-addr - RFC 5321 paths: hand-picked cases, then the is_email test
  * set (Dominic Sayers, BSD licence) from ROOST_ISEMAIL or the shared
- * corpora (tap_corpus).  is_email grades addresses against RFC 5322 as well; an SMTP
- * path must take its VALID, DNSWARN (DNS is not syntax) and RFC5321
- * categories and refuse ERR, CFWS and DEPREC (no comments or folding in
- * paths) and RFC5322 (forms only a message header may carry: general
- * domain literals, over-long parts).
+ * corpora (tap_corpus).  is_email grades addresses against RFC 5322 as
+ * well; an SMTP path must take its VALID, DNSWARN (DNS is not syntax)
+ * and RFC5321 categories and refuse ERR, CFWS and DEPREC (no comments
+ * or folding in paths) and RFC5322 (forms only a message header may
+ * carry: general domain literals, over-long parts).
  */
 #include <stdio.h>
 #include <stdlib.h>
