@@ -507,9 +507,10 @@ def test_quit_in_authorization_state(srv):
 def test_log_lines(srv, box):
     p = pop(srv, "gina")
     p.quit()
-    log = srv.r.log("popd")
-    assert "login user=gina mech=USER messages=0" in log
-    assert "update user=gina" in log or "logout user=gina" in log
+    # s6-log writes the lines a moment after popd logs them
+    wait_for(lambda: "update user=gina" in srv.r.log("popd") or
+             "logout user=gina" in srv.r.log("popd"), 10)
+    assert "login user=gina mech=USER messages=0" in srv.r.log("popd")
 
 
 # -- TLS ------------------------------------------------------------------------
