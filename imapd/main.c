@@ -4,6 +4,7 @@
  * main() only wires; the protocol lives in imapd_session.c and the
  * files named for the commands they serve.
  */
+#include "authc.h"
 #include "daemon.h"
 #include "imapd.h"
 
@@ -21,5 +22,6 @@ main(int argc, char **argv)
 	daemon_store_prepare(&d, "imapd_user");
 	/* Certificates and keys: as root, before the workers fork. */
 	(void)daemon_tls(&d, "imapd");
+	authc_configure();
 	daemon_serve(&d, "imapd", endpoints, 2, "imapd_user", imapd_session);
 }

@@ -3,6 +3,7 @@
  * wires; the protocol lives in popd_session.c and the files named for
  * what they serve.
  */
+#include "authc.h"
 #include "daemon.h"
 #include "popd.h"
 
@@ -20,5 +21,6 @@ main(int argc, char **argv)
 	daemon_store_prepare(&d, "popd_user");
 	/* Certificates and keys: as root, before the workers fork. */
 	(void)daemon_tls(&d, "popd");
+	authc_configure();
 	daemon_serve(&d, "popd", endpoints, 2, "popd_user", popd_session);
 }

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "authc.h"
 #include "daemon.h"
 #include "smtpd.h"
 
@@ -41,6 +42,7 @@ main(int argc, char **argv)
 	/* Certificates and keys are read now, as root and before the
 	 * workers fork (they share the session-ticket keys). */
 	(void)daemon_tls(&d, "smtpd");
+	authc_configure();
 	daemon_serve(&d, "smtpd", endpoints,
 	    sizeof endpoints / sizeof endpoints[0], "smtpd_user",
 	    smtpd_session);

@@ -14,6 +14,11 @@
  * sorted once at commit) and writes them in one transaction into
  * path.tmp, which is fsynced, given its mode and owner, and renamed; the
  * directory is fsynced after the rename.
+ *
+ * The format version lives under a key that starts with a NUL byte, which
+ * no C-string key can equal: it sorts first, lookups cannot reach it and
+ * table_each skips it.  A file without one is version 1 (written before
+ * the key existed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,9 @@
 
 #include "alloc.h"
 #include "table.h"
+
+static const char version_key[] = "\0version";
+#define VERSION_KEY_LEN (sizeof version_key - 1)
 
 struct table {
 	char *path;
@@ -66,8 +74,36 @@ table_close(struct table **t)
 	*t = NULL;
 }
 
+/* version_ok - whether the file t has open is of a format we read. */
+static bool
+version_ok(struct table *t, struct str *err)
+{
+	MDB_txn *txn;
+	MDB_val k = { VERSION_KEY_LEN, (void *)version_key }, v;
+	int rc;
+
+	if ((rc = mdb_txn_begin(t->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		str_copyf(err, "%s: %s", t->path, mdb_strerror(rc));
+		return false;
+	}
+	rc = mdb_get(txn, t->dbi, &k, &v);
+	if (rc == 0 && (v.mv_size != strlen(TABLE_VERSION) ||
+	    memcmp(v.mv_data, TABLE_VERSION, v.mv_size) != 0)) {
+		str_copyf(err, "%s: table format version %.*s (this roost "
+		    "reads %s)", t->path, (int)(v.mv_size > 16 ? 16 :
+		    v.mv_size), (const char *)v.mv_data, TABLE_VERSION);
+		rc = -1;
+	} else if (rc == MDB_NOTFOUND) {
+		rc = 0;
+	} else if (rc != 0) {
+		str_copyf(err, "%s: %s", t->path, mdb_strerror(rc));
+	}
+	mdb_txn_abort(txn);
+	return rc == 0;
+}
+
 /* refresh - make t->env the file now at t->path: 1 open, 0 the file does
- * not exist, -1 error. */
+ * not exist, -1 error (an unknown format version included). */
 static int
 refresh(struct table *t, struct str *err)
 {
@@ -111,6 +147,10 @@ refresh(struct table *t, struct str *err)
 			t->size = st.st_size;
 			t->mtime = st.st_mtim;
 		}
+	}
+	if (!version_ok(t, err)) {
+		drop_env(t);
+		return -1;
 	}
 	return 1;
 }
@@ -168,6 +208,8 @@ table_each(struct table *t,
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
 	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > 0 && *(const char *)k.mv_data == '\0')
+			continue;	/* the version key */
 		/* Copies: fn may look other things up in this table. */
 		str_copyb(&ks, k.mv_data, k.mv_size);
 		str_copyb(&vs, v.mv_data, v.mv_size);
@@ -325,6 +367,13 @@ write_file(struct table_build *b, const char *tmp, size_t mapsize,
 	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, NULL, 0, &dbi)) != 0)
 		goto fail;
+	{
+		MDB_val k = { VERSION_KEY_LEN, (void *)version_key };
+		MDB_val v = { strlen(TABLE_VERSION), (void *)TABLE_VERSION };
+
+		if ((rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND)) != 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		MDB_val k, v;
 

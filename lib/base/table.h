@@ -7,6 +7,13 @@
  *
  * Used for users.db (users and domains), passwd.db (password hashes),
  * and the compiled aliases and virtual files (FILE.db).
+ *
+ * Every file carries its format version, TABLE_VERSION, which covers the
+ * container and the forms of the keys and values of all these tables; a
+ * file of another version is an error on every lookup (a file without a
+ * version is version 1).  Values that are attribute text may gain
+ * attributes without a new version: readers ignore names they do not
+ * know.
  */
 #ifndef ROOST_TABLE_H
 #define ROOST_TABLE_H
@@ -16,6 +23,8 @@
 #include <sys/types.h>
 
 #include "str.h"
+
+#define TABLE_VERSION "1"
 
 struct table;
 

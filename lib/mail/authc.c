@@ -13,19 +13,17 @@
 #include "authc.h"
 #include "base64.h"
 #include "buf.h"
-#include "cfg.h"
 #include "fd.h"
-#include "listen.h"
 #include "sock.h"
 
 #define AUTHC_TIMEOUT_MS 30000 /* for each of authd's answers */
 
-static const char *socket_override;
+static const char *socket_path;	/* authc_set_socket */
 
 void
 authc_set_socket(const char *path)
 {
-	socket_override = path;
+	socket_path = path;
 }
 
 void
@@ -84,20 +82,16 @@ b64_ok(const char *s)
 static int
 dial(struct str *err)
 {
-	struct str path = STR_INIT;
-	int fd = -1;
+	int fd;
 
-	if (socket_override != NULL)
-		str_copys(&path, socket_override);
-	else if (listen_unix_path("authd_listen", var_authd_listen,
-	    var_run_dir, &path, err) < 0)
-		goto out;
-	fd = sock_unix_connect(path.s, AUTHC_TIMEOUT_MS, err);
+	if (socket_path == NULL) {
+		str_copys(err, "authd's socket is not configured");
+		return -1;
+	}
+	fd = sock_unix_connect(socket_path, AUTHC_TIMEOUT_MS, err);
 	if (fd < 0 && err->len == 0)
-		str_copyf(err, "cannot connect to authd at %s: %s", path.s,
-		    strerror(errno));
-out:
-	str_free(&path);
+		str_copyf(err, "cannot connect to authd at %s: %s",
+		    socket_path, strerror(errno));
 	return fd;
 }
 

@@ -153,7 +153,10 @@ const char *authc_memo_get(struct authc_memo *m, const char *service,
     bool secured, const char *ip);
 void authc_memo_free(struct authc_memo *m);
 
-/* authc_set_socket - use path instead of authd_listen (tests). */
+/* authc_set_socket - talk to authd at path (kept, not copied).
+ * authc_configure - the same with authd_listen from roost.conf (a bad
+ * value stops the daemon); the protocol daemons call it at start. */
 void authc_set_socket(const char *path);
+void authc_configure(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* test-table - compiled LMDB tables: build, replace, reopen, readers
  * during a rebuild, missing and corrupt files. */
 #include <fcntl.h>
+#include <lmdb.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -24,6 +25,35 @@ build(const char *path, const char *const *kv, mode_t mode)
 			return -1;
 		}
 	return table_build_commit(&b, mode, (uid_t)-1, (gid_t)-1, &err);
+}
+
+/* raw - an LMDB file at path holding key (klen bytes) -> val and
+ * "a" -> "raw", written around the table API as another version (or an
+ * older roost) would. */
+static int
+raw(const char *path, const char *key, size_t klen, const char *val)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { klen, (void *)key }, v = { strlen(val), (void *)val };
+	MDB_val ak = { 1, "a" }, av = { 3, "raw" };
+	int rc;
+
+	unlink(path);
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	if ((rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_NOLOCK, 0644))
+	    == 0 && (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &dbi)) == 0 &&
+		    (klen == 0 || (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0) &&
+		    (rc = mdb_put(txn, dbi, &ak, &av, 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
 }
 
 static int
@@ -195,6 +225,41 @@ main(void)
 		unlink(path.s);
 		is_int(table_get(t, "a", &val, &err), 0, "removed: not found");
 		str_free(&bad);
+	}
+
+	/* Versions: what roost writes carries TABLE_VERSION, hidden from
+	 * lookups and walks; a file without one is version 1; a file of
+	 * another version is refused with a reason naming it. */
+	{
+		static const char vkey[] = "\0version";
+
+		is_int(build(path.s, (const char *const[]){ "a", "1", NULL },
+		    0644), 0, "build a versioned table");
+		n = 0;
+		is_int(table_each(t, count, &n, &err), 0, "each");
+		is_int(n, 1, "the version is not an entry");
+		is_int(table_get(t, "version", &val, &err), 0,
+		    "nor a key a lookup can reach");
+		is_int(raw(path.s, vkey, sizeof vkey - 1, TABLE_VERSION), 0,
+		    "raw file of this version");
+		is_int(table_get(t, "a", &val, &err), 1, "read");
+		is_int(raw(path.s, "", 0, ""), 0, "raw file with no version");
+		is_int(table_get(t, "a", &val, &err), 1, "read as version 1");
+		is_str(val.s, "raw", "its value");
+		is_int(raw(path.s, vkey, sizeof vkey - 1, "2"), 0,
+		    "raw file of version 2");
+		is_int(table_get(t, "a", &val, &err), -1, "refused");
+		ok(strstr(str_cstr(&err), "version 2") != NULL &&
+		    strstr(err.s, path.s) != NULL, "the reason names file and "
+		    "version: %s", err.s);
+		n = 0;
+		is_int(table_each(t, count, &n, &err), -1, "each refuses too");
+		ok(table_build_begin(&b, path.s, &err) == 0, "begin");
+		ok(table_build_load(b, &err) < 0, "a rebuild will not load it");
+		table_build_abort(&b);
+		is_int(build(path.s, (const char *const[]){ "a", "3", NULL },
+		    0644), 0, "a fresh build replaces it");
+		is_int(table_get(t, "a", &val, &err), 1, "readable again");
 	}
 
 	/* A build into a directory that does not exist fails cleanly. */
