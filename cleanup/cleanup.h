@@ -99,4 +99,8 @@ void cleanup_queue_discard(struct cleanup_msg *m);
  * fails the caller. */
 void cleanup_trigger(void);
 
+/* run_dir's folder of the per-user session slots (cleanup_user_sessions):
+ * run_dir/cleanup is the socket. */
+#define CLEANUP_SLOTS "cleanup.users"
+
 #endif

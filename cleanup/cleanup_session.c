@@ -14,6 +14,7 @@
 #include "priv.h"
 #include "rec.h"
 #include "session.h"
+#include "slots.h"
 #include "sock.h"
 
 #define CHUNK_LINE_MAX 32
@@ -52,6 +53,29 @@ identify(int fd, struct cleanup_msg *m)
 	if (comma != NULL)
 		str_truncate(&m->gecos, (size_t)(comma - m->gecos.s));
 	return 0;
+}
+
+/* admit - a local user's slot of cleanup_user_sessions: its fd, or -1
+ * when all are taken (-2, a system error, lets the session go on). */
+static int
+admit(const struct cleanup_msg *m)
+{
+	struct str dir = STR_INIT, key = STR_INIT, err = STR_INIT;
+	int fd;
+
+	str_copyf(&dir, "%s/" CLEANUP_SLOTS, var_run_dir);
+	str_copyf(&key, "uid:%u", (unsigned)m->uid);
+	fd = slot_take(dir.s, key.s, (unsigned)var_cleanup_user_sessions,
+	    &err);
+	if (fd == -2)
+		log_warn("session limit: %s", err.s);
+	else if (fd == -1)
+		log_info("refused uid=%u login=%s: too many sessions",
+		    (unsigned)m->uid, m->login.s);
+	str_free(&dir);
+	str_free(&key);
+	str_free(&err);
+	return fd;
 }
 
 static void
@@ -162,6 +186,7 @@ cleanup_session(int fd, const struct server_listener *l, void *ctx)
 	struct str err = STR_INIT, chunk = STR_INIT;
 	const char *r;
 	enum buf_status st;
+	int slot = -2;	/* -2: not counted */
 
 	(void)ctx;
 	memset(&m, 0, sizeof(m));
@@ -170,14 +195,26 @@ cleanup_session(int fd, const struct server_listener *l, void *ctx)
 	if (identify(fd, &m) < 0)
 		goto out;
 	attr_greet(&ss.b, CLEANUPPROTO_NAME, CLEANUPPROTO_VERSION);
+	if (!m.trusted)
+		slot = admit(&m);
 	for (;;) {
-		st = attr_read(&ss.b, &req, &err);
+		st = attr_read(&ss.b, &req, (size_t)var_attr_list_limit,
+		    &err);
 		if (st != BUF_OK) {
 			if (err.len > 0)
 				log_warn("protocol error: %s", err.s);
 			break;
 		}
 		r = attr_get(&req, "request");
+		if (slot == -1) {
+			/* answered once the request is in, so that the
+			 * client, still writing it, is not cut off */
+			attr_puts(&ss.b, "status", "tempfail");
+			attr_puts(&ss.b, "reason", "4.3.2 too many "
+			    "submissions in progress from this user");
+			attr_end(&ss.b);
+			break;
+		}
 		if (r == NULL || strcmp(r, "submit") != 0) {
 			/* perhaps a newer client: say why, then hang up */
 			attr_puts(&ss.b, "status", "tempfail");
@@ -205,5 +242,7 @@ out:
 	attrs_free(&req);
 	str_free(&err);
 	str_free(&chunk);
+	if (slot >= 0)
+		close(slot);
 	session_close(&ss);
 }

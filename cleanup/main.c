@@ -18,6 +18,7 @@ main(int argc, char **argv)
 	daemon_start(&d, "cleanup", argc, argv);
 	/* queue_dir may be relative: daemon_start is in base_dir now */
 	cleanup_queue_dirs();
+	daemon_run_subdir(&d, CLEANUP_SLOTS, "cleanup_user");
 	daemon_unix_mode(0666);	/* any local user may submit */
 	daemon_serve(&d, "cleanup", endpoints, 1, "cleanup_user",
 	    cleanup_session);

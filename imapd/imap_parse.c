@@ -723,22 +723,33 @@ rc_of(enum buf_status st)
 	return st == BUF_TIMEOUT ? IMAP_READ_TIMEOUT : IMAP_READ_EOF;
 }
 
-/* discard - swallow n octets of a literal we refused. */
+/* literal - read n octets of a literal into out, or swallow them (out
+ * NULL: one we refused), within the literal's deadline. */
 static enum buf_status
-discard(struct buf *b, uint64_t n)
+literal(struct buf *b, struct str *out, uint64_t n,
+    const struct imap_limits *lim)
 {
 	char sink[4096];
-	enum buf_status st;
+	enum buf_status st = BUF_OK;
+	struct buf_rate rate;
 	ssize_t r;
 
-	while (n > 0) {
-		r = buf_read(b, sink, n < sizeof(sink) ? (size_t)n :
-		    sizeof(sink), &st);
-		if (r <= 0)
-			return status_of(r, st);
-		n -= (uint64_t)r;
-	}
-	return BUF_OK;
+	buf_rate_begin(b, &rate, lim->grace_ms, lim->min_rate);
+	buf_rate_update(b, &rate, n);
+	if (out != NULL)
+		st = buf_read_exact(b, out, (size_t)n);
+	else
+		while (n > 0) {
+			r = buf_read(b, sink, n < sizeof(sink) ? (size_t)n :
+			    sizeof(sink), &st);
+			if (r <= 0) {
+				st = status_of(r, st);
+				break;
+			}
+			n -= (uint64_t)r;
+		}
+	buf_rate_end(b, &rate);
+	return st;
 }
 
 enum imap_read_rc
@@ -828,7 +839,7 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 				str_copys(err, "Literal too big");
 				return IMAP_READ_FATAL;
 			}
-			if ((st = discard(b, n)) != BUF_OK)
+			if ((st = literal(b, NULL, n, lim)) != BUF_OK)
 				return rc_of(st);
 			continue;
 		}
@@ -837,7 +848,7 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 			if ((st = buf_flush(b)) != BUF_OK)
 				return rc_of(st);
 		}
-		if ((st = buf_read_exact(b, &c->text, (size_t)n)) != BUF_OK)
+		if ((st = literal(b, &c->text, n, lim)) != BUF_OK)
 			return rc_of(st);
 		lits += (size_t)n;
 	}

@@ -56,7 +56,11 @@ struct imap_limits {
 	size_t literals_max;	/* all literals of one command together */
 	size_t discard_max;	/* refused non-sync literal we still swallow */
 	unsigned depth_max;	/* list nesting */
+	unsigned min_rate;	/* octets/s a literal must keep up, after */
+	int grace_ms;		/* this long; min_rate 0: no bound */
 };
+
+#define IMAP_LITERAL_GRACE_MS 60000	/* imapd's grace_ms */
 
 struct imap_cmd {
 	char tag[65];		/* "" when the line had none */

@@ -83,6 +83,7 @@ enter(struct imapd *st, const struct imap_cmd *c, const char *user,
 	}
 	str_copys(&st->user, user);
 	st->state = IMAPD_AUTH;
+	buf_set_deadline(&st->ss.b, 0);	/* imapd_login_timeout is over */
 	log_info("login user=%s mech=%s", user, mech);
 	str_clear(&dir);
 	imapd_caps(st, &dir);

@@ -412,6 +412,8 @@ limits(struct imap_limits *lim)
 	    lim->append_max : lim->literal_max;
 	lim->discard_max = lim->literal_max;
 	lim->depth_max = IMAPD_DEPTH_MAX;
+	lim->min_rate = (unsigned)var_imapd_min_data_rate;
+	lim->grace_ms = IMAP_LITERAL_GRACE_MS;
 }
 
 static void
@@ -463,6 +465,8 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 	imap_cmd_init(&st.cmd);
 	limits(&st.lim);
 	session_open(&st.ss, fd, l->role, var_imapd_timeout);
+	/* until login; imapd_auth's enter() lifts it */
+	buf_set_deadline(&st.ss.b, (int64_t)var_imapd_login_timeout * 1000);
 	if (!admit(&st, strcmp(l->role, IMAPD_ROLE_IMAPS) != 0)) {
 		finish(&st);
 		return;
@@ -488,7 +492,9 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 		if (rc == IMAP_READ_EOF)
 			break;
 		if (rc == IMAP_READ_TIMEOUT) {
-			buf_puts(&st.ss.b,
+			buf_set_deadline(&st.ss.b, BUF_LAST_WORDS_MS);
+			buf_puts(&st.ss.b, st.state == IMAPD_NOAUTH ?
+			    "* BYE Login timeout\r\n" :
 			    "* BYE Autologout; idle for too long\r\n");
 			break;
 		}

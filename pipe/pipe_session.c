@@ -135,7 +135,7 @@ deliver(
 	/* the child keeps its own deadline; this one only guards
 	 * against a child that hangs in our own code */
 	buf_set_timeout(&b, (int)(var_command_timeout + 60) * 1000);
-	bs = attr_read(&b, &a, &err);
+	bs = attr_read(&b, &a, (size_t)var_attr_list_limit, &err);
 	if (bs != BUF_OK)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
@@ -188,7 +188,8 @@ pipe_session(int fd, const struct server_listener *l, void *ctx)
 		goto out;
 	}
 	for (;;) {
-		enum buf_status bs = attr_read(&b, &a, &err);
+		enum buf_status bs = attr_read(&b, &a,
+		    (size_t)var_attr_list_limit, &err);
 
 		if (bs == BUF_EOF && a.n == 0 && err.len == 0)
 			break;

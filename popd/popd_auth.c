@@ -119,6 +119,7 @@ login(struct popd *p, const char *user, const char *mech)
 	}
 	str_copys(&p->user, user);
 	p->state = POPD_TRANSACTION;
+	buf_set_deadline(&p->ss.b, 0);	/* popd_login_timeout is over */
 	log_info("login user=%s mech=%s messages=%zu octets=%llu", user, mech,
 	    p->nmsgs, (unsigned long long)p->total_size);
 	popd_ok(p, "Logged in; %zu messages (%llu octets)", p->nmsgs,

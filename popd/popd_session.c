@@ -229,6 +229,8 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 	p.slot_ip = p.slot_user = -1;
 	p.store_dir = var_store_dir;
 	session_open(&p.ss, fd, l->role, var_popd_timeout);
+	/* until login; popd_auth lifts it */
+	buf_set_deadline(&p.ss.b, (int64_t)var_popd_login_timeout * 1000);
 	if (!start(&p, l))
 		p.state = POPD_DONE;
 	while (p.state != POPD_DONE && !server_stopping) {
@@ -238,8 +240,10 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 
 		st = buf_getline(&p.ss.b, &p.ss.line, POPD_LINE_MAX);
 		if (st == BUF_TIMEOUT) {
-			buf_puts(&p.ss.b, "-ERR Autologout; idle for too "
-			    "long\r\n");
+			buf_set_deadline(&p.ss.b, BUF_LAST_WORDS_MS);
+			buf_puts(&p.ss.b, p.state == POPD_AUTHORIZATION ?
+			    "-ERR Login timeout\r\n" :
+			    "-ERR Autologout; idle for too long\r\n");
 			break;
 		}
 		if (st == BUF_TOOLONG)

@@ -58,6 +58,7 @@ qmgr_conf_init(void)
 	qmgr_conf.lifetime_us = var_maximal_queue_lifetime * 1000000ULL;
 	qmgr_conf.run_delay_us = var_queue_run_delay * 1000000ULL;
 	qmgr_conf.bounce_limit = (size_t)var_bounce_size_limit;
+	qmgr_conf.attr_max = (size_t)var_attr_list_limit;
 	qmgr_conf.lmtp_timeout_ms = (int)var_lmtpd_timeout * 1000;
 	/* a command may run for command_timeout before pipe answers */
 	qmgr_conf.pipe_timeout_ms = (int)(var_command_timeout + 60) *
@@ -77,7 +78,7 @@ main(int argc, char **argv)
 	struct server s;	/* only for its listeners */
 	struct str err = STR_INIT;
 	int sigfd;
-	int64_t next_scan;
+	int64_t next_scan, next_sweep;
 
 	daemon_start(&d, "qmgr", argc, argv);
 	memset(&s, 0, sizeof s);
@@ -99,6 +100,8 @@ main(int argc, char **argv)
 	sig_ignore(SIGPIPE);
 	sig_ignore(SIGHUP);
 	qmgr_sched_init();
+	qmgr_sweep_tmp(var_queue_tmp_max_age);
+	next_sweep = buf_now_ms() + QMGR_SWEEP_EVERY_MS;
 	qmgr_sched_start();
 	daemon_ready(&d);
 	next_scan = buf_now_ms() + (int64_t)(qmgr_conf.run_delay_us / 1000);
@@ -133,6 +136,10 @@ main(int argc, char **argv)
 			    (w = qmgr_trigger_accept(s.ls[0].fd)) >= 0)
 				want |= w;
 			qmgr_trigger_log(want);
+		}
+		if (buf_now_ms() >= next_sweep) {
+			qmgr_sweep_tmp(var_queue_tmp_max_age);
+			next_sweep = buf_now_ms() + QMGR_SWEEP_EVERY_MS;
 		}
 		if (buf_now_ms() >= next_scan) {
 			want |= QMGR_WANT_INCOMING | QMGR_WANT_DEFERRED;

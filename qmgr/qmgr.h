@@ -37,6 +37,7 @@ struct qmgr_conf {
 	uint64_t min_backoff_us, max_backoff_us, warn_us, lifetime_us;
 	uint64_t run_delay_us;
 	size_t bounce_limit;
+	size_t attr_max;	/* attr_list_limit: pipe's replies */
 	int lmtp_timeout_ms, pipe_timeout_ms;
 	uid_t nobody_uid;
 	gid_t nobody_gid;
@@ -50,6 +51,11 @@ void qmgr_conf_init(void);
 uint64_t qmgr_now_us(void);
 /* qmgr_qpath - queue_dir/dir/id into out. */
 void qmgr_qpath(struct str *out, const char *dir, const char *id);
+
+/* qmgr_sweep_tmp - remove files in the queue's tmp/ older than
+ * max_age_s (qmgr_sweep.c). */
+void qmgr_sweep_tmp(uint64_t max_age_s);
+#define QMGR_SWEEP_EVERY_MS (24 * 3600 * 1000LL)
 
 /* Triggers: bits of what a trigger connection asked for. */
 #define QMGR_WANT_INCOMING 1

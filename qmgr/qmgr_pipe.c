@@ -44,7 +44,7 @@ deliver(const struct qmgr_pipe_req *q, struct qmgr_reply *out)
 	}
 	buf_init(&b, fd, 0);
 	buf_set_timeout(&b, qmgr_conf.pipe_timeout_ms);
-	st = attr_read(&b, &a, &err);
+	st = attr_read(&b, &a, qmgr_conf.attr_max, &err);
 	if (st != BUF_OK || attr_check_greeting(&a, PIPEPROTO_NAME,
 	    PIPEPROTO_VERSION, &err) < 0) {
 		qmgr_reply_set(out, QMGR_DEFER, "4.3.0", "pipe greeting: %s",
@@ -68,7 +68,8 @@ deliver(const struct qmgr_pipe_req *q, struct qmgr_reply *out)
 	str_clear(&err);
 	st = buf_flush(&b);
 	if (st == BUF_OK)
-		st = attr_read(&b, &a, &err);
+		st = attr_read(&b, &a, qmgr_conf.attr_max,
+		    &err);
 	if (st != BUF_OK || (status = attr_get(&a, "status")) == NULL) {
 		qmgr_reply_set(out, QMGR_DEFER, "4.3.0",
 		    "lost connection with pipe%s%s", err.len ? ": " : "",

@@ -38,7 +38,7 @@ main(int argc, char **argv)
 		smtpd_local();
 		return 0;
 	}
-	daemon_run_subdir(&d, "smtpd_user");
+	daemon_run_subdir(&d, NULL, "smtpd_user");
 	/* Certificates and keys are read now, as root and before the
 	 * workers fork (they share the session-ticket keys). */
 	(void)daemon_tls(&d, "smtpd");

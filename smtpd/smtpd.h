@@ -55,6 +55,7 @@ struct smtpd {
 	struct attrs rcpts;		/* "rcpt" = "ADDR[ PARAMS]" */
 	bool in_bdat;			/* a BDAT transfer is under way */
 	struct smtpdata dec;
+	struct buf_rate rate;		/* smtpd_min_data_rate, this request */
 	struct str content;		/* decoded, not yet sent on */
 	unsigned long long size;	/* content octets, CRLF form */
 	bool too_big;

@@ -167,6 +167,8 @@ take(void *arg, const char *p, size_t n)
 
 	if (st->size > (unsigned long long)var_message_size_limit)
 		st->too_big = true;
+	if (st->dec.dot)	/* BDAT's deadline is set from its size */
+		buf_rate_update(&st->ss.b, &st->rate, st->dec.octets);
 	push(st, false);
 	return used;
 }
@@ -226,10 +228,12 @@ finish(struct smtpd *st)
 static bool
 lost(struct smtpd *st, enum buf_status bs)
 {
-	if (bs == BUF_TIMEOUT)
+	buf_rate_end(&st->ss.b, &st->rate);
+	if (bs == BUF_TIMEOUT) {
+		buf_set_deadline(&st->ss.b, BUF_LAST_WORDS_MS);
 		smtpd_reply(st, "421 4.4.2 %s Error: timeout exceeded",
 		    st->host);
-	else
+	} else
 		log_info("lost connection during data");
 	smtpd_reset(st);
 	return false;
@@ -244,9 +248,20 @@ begin_data(struct smtpd *st, bool dot)
 	buf_set_timeout(&st->ss.b, (int)var_smtpd_data_timeout * 1000);
 }
 
+/* rate_begin - the deadline of a request of n octets (DATA: 0, moved
+ * on as data arrives): smtpd_timeout plus n / smtpd_min_data_rate. */
+static void
+rate_begin(struct smtpd *st, unsigned long long n)
+{
+	buf_rate_begin(&st->ss.b, &st->rate, (int)var_smtpd_timeout * 1000,
+	    (unsigned)var_smtpd_min_data_rate);
+	buf_rate_update(&st->ss.b, &st->rate, n);
+}
+
 static void
 end_data(struct smtpd *st)
 {
+	buf_rate_end(&st->ss.b, &st->rate);
 	buf_set_timeout(&st->ss.b, (int)var_smtpd_timeout * 1000);
 }
 
@@ -271,6 +286,7 @@ smtpd_data(struct smtpd *st)
 	}
 	smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
 	begin_data(st, true);
+	rate_begin(st, 0);
 	if ((bs = smtpdata_read(&st->ss.b, &st->dec, line, max, take, st))
 	    != BUF_OK)
 		return lost(st, bs);
@@ -292,6 +308,7 @@ smtpd_bdat(struct smtpd *st)
 		begin_data(st, false);
 	}
 	buf_set_timeout(&st->ss.b, (int)var_smtpd_data_timeout * 1000);
+	rate_begin(st, n);
 	if ((bs = smtpdata_chunk(&st->ss.b, n, PUSH_AT, ok ? take : NULL,
 	    st)) != BUF_OK)
 		return lost(st, bs);

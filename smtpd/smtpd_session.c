@@ -107,6 +107,7 @@ serve(struct smtpd *st)
 		enum buf_status bs = buf_getline(&st->ss.b, &st->ss.line, max);
 
 		if (bs == BUF_TIMEOUT) {
+			buf_set_deadline(&st->ss.b, BUF_LAST_WORDS_MS);
 			smtpd_reply(st, "421 4.4.2 %s Error: timeout exceeded",
 			    st->host);
 			drain(st);
@@ -228,6 +229,7 @@ smtpd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	memset(&st, 0, sizeof st);
 	session_open(&st.ss, fd, l->role, var_smtpd_timeout);
+	buf_set_deadline(&st.ss.b, (int64_t)var_smtpd_session_timeout * 1000);
 	begin(&st);
 	if (!admit(&st, strcmp(l->role, SMTPD_ROLE_SMTPS) != 0))
 		;

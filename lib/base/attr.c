@@ -198,11 +198,11 @@ bad:
 }
 
 enum buf_status
-attr_read(struct buf *b, struct attrs *a, struct str *err)
+attr_read(struct buf *b, struct attrs *a, size_t max, struct str *err)
 {
 	struct str line = STR_INIT;
 	enum buf_status st;
-	size_t lines = 0;
+	size_t lines = 0, bytes = 0;
 
 	attrs_clear(a);
 	str_clear(err);
@@ -228,6 +228,12 @@ attr_read(struct buf *b, struct attrs *a, struct str *err)
 			break;
 		}
 		lines++;
+		bytes += line.len;
+		if (bytes > max) {
+			str_copyf(err, "attribute list over %zu bytes", max);
+			st = BUF_ERROR;
+			break;
+		}
 		if (line.len == 1)	/* the empty line ends the list */
 			break;
 		if (parse_line(a, line.s, line.len - 1, err) < 0) {

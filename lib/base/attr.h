@@ -56,13 +56,17 @@ void attr_end(struct buf *b);
 void attr_write(struct buf *b, const struct attrs *a);
 
 /*
- * attr_read - read one list into a (replacing its content).  Returns
- * BUF_OK; BUF_EOF when the peer closed before a complete list (a clean
+ * attr_read - read one list of at most max bytes on the wire into a
+ * (replacing its content).  Returns BUF_OK; BUF_EOF when the peer closed before a complete list (a clean
  * close between lists has a->n == 0 and err empty); BUF_TIMEOUT;
  * BUF_ERROR for I/O errors and for protocol errors (bad name, bad
  * escape, over a limit, a line without '='), with the reason in err.
  */
-enum buf_status attr_read(struct buf *b, struct attrs *a, struct str *err);
+enum buf_status attr_read(struct buf *b, struct attrs *a, size_t max,
+    struct str *err);
+/* ATTR_REPLY_MAX - a bound for replies, which carry a status and a
+ * reason, for clients that have no configured limit. */
+#define ATTR_REPLY_MAX (1024 * 1024)
 
 /* attr_get - the first value named name (NUL-terminated), or NULL. */
 const char *attr_get(const struct attrs *a, const char *name);

@@ -116,6 +116,39 @@ buf_set_deadline(struct buf *b, int64_t from_now_ms)
 		b->deadline_ms = now + from_now_ms;
 }
 
+void
+buf_rate_begin(struct buf *b, struct buf_rate *r, int grace_ms,
+    unsigned rate)
+{
+	r->start_ms = buf_now_ms();
+	r->saved_ms = b->deadline_ms;
+	r->grace_ms = grace_ms;
+	r->rate = rate;
+	buf_rate_update(b, r, 0);
+}
+
+void
+buf_rate_update(struct buf *b, const struct buf_rate *r, uint64_t octets)
+{
+	int64_t d;
+
+	b->deadline_ms = r->saved_ms;
+	if (r->rate == 0)
+		return;
+	/* octets / rate seconds; saturate rather than overflow */
+	if (octets / r->rate > (uint64_t)(INT64_MAX / 2000))
+		return;
+	d = r->start_ms + r->grace_ms + (int64_t)(octets * 1000 / r->rate);
+	if (b->deadline_ms == 0 || d < b->deadline_ms)
+		b->deadline_ms = d;
+}
+
+void
+buf_rate_end(struct buf *b, const struct buf_rate *r)
+{
+	b->deadline_ms = r->saved_ms;
+}
+
 /* cap_wait - bound a wait of *ms (< 0: none) by the session deadline;
  * false when the deadline has already passed. */
 static bool

@@ -74,8 +74,30 @@ void buf_init(struct buf *b, int fd, size_t insize);
 void buf_free(struct buf *b);
 void buf_set_ops(struct buf *b, const struct buf_ops *ops, void *ctx);
 void buf_set_timeout(struct buf *b, int timeout_ms);
-/* buf_set_deadline - session deadline, in ms from now (0 clears it). */
+/* buf_set_deadline - session deadline, in ms from now (0 clears it).
+ * After a deadline has passed nothing more is written, not even the
+ * reply that says so: give that one BUF_LAST_WORDS_MS of its own. */
+#define BUF_LAST_WORDS_MS 2000
 void buf_set_deadline(struct buf *b, int64_t from_now_ms);
+/*
+ * A minimum data rate (Postfix's smtpd_min_data_rate): while a body or
+ * literal is read, b's deadline is the earlier of the session deadline in
+ * force at buf_rate_begin and start + grace_ms + octets / rate seconds,
+ * where octets is what buf_rate_update last said has arrived (or is
+ * announced).  A client that keeps up never meets it; one that trickles
+ * does, however often it sends a byte.  rate 0: no rate deadline.
+ * buf_rate_end puts the session deadline back.
+ */
+struct buf_rate {
+	int64_t start_ms, saved_ms;
+	int grace_ms;
+	unsigned rate;		/* octets per second */
+};
+void buf_rate_begin(struct buf *b, struct buf_rate *r, int grace_ms,
+    unsigned rate);
+void buf_rate_update(struct buf *b, const struct buf_rate *r,
+    uint64_t octets);
+void buf_rate_end(struct buf *b, const struct buf_rate *r);
 /* buf_now_ms - CLOCK_MONOTONIC in milliseconds. */
 int64_t buf_now_ms(void);
 

@@ -69,10 +69,12 @@ void daemon_serve(struct daemon *d, const char *name,
     const struct daemon_endpoint *eps, size_t neps, const char *user_key,
     void (*serve)(int, const struct server_listener *, void *))
     __attribute__((noreturn));
-/* daemon_run_subdir - make run_dir/<prog> (the session-count locks of
+/* daemon_run_subdir - make run_dir/<name> (the session-count locks of
  * lib/base/slots.h) the property of the account in user_key.  Call before
- * daemon_serve. */
-void daemon_run_subdir(const struct daemon *d, const char *user_key);
+ * daemon_serve.  name NULL: the program's name (cleanup's socket has
+ * that one). */
+void daemon_run_subdir(const struct daemon *d, const char *name,
+    const char *user_key);
 /* daemon_store_prepare - daemon_run_subdir for a daemon serving the
  * store to users, whose account in user_key must also be the store's
  * owner (lmtpd_user). */

@@ -15,7 +15,8 @@
 #include "priv.h"
 
 void
-daemon_run_subdir(const struct daemon *d, const char *user_key)
+daemon_run_subdir(const struct daemon *d, const char *name,
+    const char *user_key)
 {
 	struct str dir = STR_INIT, err = STR_INIT;
 	uid_t uid = getuid();
@@ -24,7 +25,7 @@ daemon_run_subdir(const struct daemon *d, const char *user_key)
 	if (priv_is_root() &&
 	    priv_lookup(cfg_str(user_key), &uid, &gid, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
-	str_copyf(&dir, "%s/%s", var_run_dir, d->prog);
+	str_copyf(&dir, "%s/%s", var_run_dir, name ? name : d->prog);
 	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST)
 		log_fatal("mkdir %s: %s", dir.s, strerror(errno));
 	if (priv_is_root() && chown(dir.s, uid, gid) < 0)
@@ -53,5 +54,5 @@ daemon_store_prepare(const struct daemon *d, const char *user_key)
 			    var_lmtpd_user);
 	}
 	str_free(&err);
-	daemon_run_subdir(d, user_key);
+	daemon_run_subdir(d, NULL, user_key);
 }

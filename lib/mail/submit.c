@@ -34,7 +34,7 @@ reply(struct submit *s, struct attrs *a, const char *what)
 
 	st = buf_flush(&s->b);
 	if (st == BUF_OK)
-		st = attr_read(&s->b, a, &err);
+		st = attr_read(&s->b, a, ATTR_REPLY_MAX, &err);
 	if (st != BUF_OK) {
 		if (err.len > 0 && st == BUF_ERROR) {
 			s->in_data = 0;
@@ -79,7 +79,7 @@ submit_open(struct submit *s, const char *path, int timeout_ms)
 	buf_init(&s->b, s->fd, 0);
 	buf_set_timeout(&s->b, timeout_ms < 0 ? -1 :
 	    timeout_ms < SUBMIT_WAIT_MIN_MS ? SUBMIT_WAIT_MIN_MS : timeout_ms);
-	st = attr_read(&s->b, &a, &err);
+	st = attr_read(&s->b, &a, ATTR_REPLY_MAX, &err);
 	if (st != BUF_OK) {
 		attrs_free(&a);
 		str_free(&err);

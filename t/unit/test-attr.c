@@ -3,6 +3,7 @@
  */
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "alloc.h"
@@ -29,6 +30,8 @@ feed(struct buf *b, int sv[2], const void *s, size_t n)
 	buf_set_timeout(b, 5000);
 }
 
+static size_t read_max = SIZE_MAX;	/* attr_read's max in read_from */
+
 static enum buf_status
 read_from(const void *s, size_t n, struct attrs *a, struct str *err)
 {
@@ -37,7 +40,7 @@ read_from(const void *s, size_t n, struct attrs *a, struct str *err)
 	enum buf_status st;
 
 	feed(&b, sv, s, n);
-	st = attr_read(&b, a, err);
+	st = attr_read(&b, a, read_max, err);
 	buf_free(&b);
 	close(sv[0]);
 	while (wait(NULL) > 0)
@@ -140,6 +143,13 @@ test_limits(void)
 	str_cats(&s, "\n");
 	expect_error(s.s, s.len, "too many attributes");
 
+	/* the whole list, end line included, against max */
+	read_max = 10;
+	is_int(read_from("a=1\nb=22\n\n", 10, &a, &err), BUF_OK,
+	    "a list of max bytes");
+	expect_error("a=1\nb=223\n\n", 11, "a list of max + 1 bytes");
+	read_max = SIZE_MAX;
+
 	expect_error("a=%4\n\n", 6, "short escape");
 	expect_error("a=%4g\n\n", 7, "bad escape");
 	expect_error("a=%4a\n\n", 7, "lower-case escape");
@@ -185,7 +195,8 @@ test_trickle(void)
 	close(sv[1]);
 	buf_init(&b, sv[0], 0);
 	buf_set_timeout(&b, 5000);
-	is_int(attr_read(&b, &a, &err), BUF_OK, "trickled greeting read");
+	is_int(attr_read(&b, &a, ATTR_REPLY_MAX, &err), BUF_OK,
+	    "trickled greeting read");
 	is_int(attr_check_greeting(&a, "cleanup", "1.0", &err), 0,
 	    "same major version accepted");
 	is_int(attr_check_greeting(&a, "cleanup", "2.0", &err), -1,
@@ -193,9 +204,11 @@ test_trickle(void)
 	ok(err.len > 0, "with a reason: %s", str_cstr(&err));
 	is_int(attr_check_greeting(&a, "qmgr", "1.0", &err), -1,
 	    "other protocol refused");
-	is_int(attr_read(&b, &a, &err), BUF_OK, "second list read");
+	is_int(attr_read(&b, &a, ATTR_REPLY_MAX, &err), BUF_OK,
+	    "second list read");
 	is_str(attr_get(&a, "queue_id"), "x%y", "escape split over reads");
-	is_int(attr_read(&b, &a, &err), BUF_EOF, "then a clean close");
+	is_int(attr_read(&b, &a, ATTR_REPLY_MAX, &err), BUF_EOF,
+	    "then a clean close");
 	ok(a.n == 0 && err.len == 0, "clean");
 	buf_free(&b);
 	close(sv[0]);
@@ -243,7 +256,7 @@ fake_cleanup(int lfd, const char *greet_version, const char *reply_end)
 	buf_init(&b, fd, 0);
 	buf_set_timeout(&b, 5000);
 	attr_greet(&b, "cleanup", greet_version);
-	if (attr_read(&b, &a, &err) != BUF_OK)
+	if (attr_read(&b, &a, ATTR_REPLY_MAX, &err) != BUF_OK)
 		_exit(1);
 	if (attr_count(&a, "rcpt") != 2 || !attr_get(&a, "request"))
 		_exit(2);

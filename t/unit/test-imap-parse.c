@@ -1,6 +1,7 @@
 /* test-imap-parse - the IMAP command reader/parser and sequence sets. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -926,10 +927,88 @@ test_fuzz(void)
 	ok(crashes == 0, "reader on 200 random streams ends in EOF or FATAL");
 }
 
+/* trickle - a child writing s a byte every ms milliseconds. */
+static pid_t
+trickle(const char *s, int ms)
+{
+	pid_t pid = xfork();
+
+	if (pid == 0) {
+		for (; *s; s++) {
+			if (write(sv[1], s, 1) != 1)
+				_exit(0);
+			usleep((useconds_t)ms * 1000);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* A literal must keep up min_rate after grace_ms, and the session
+ * deadline in force still bounds it; afterwards that deadline is back. */
+static void
+test_literal_rate(void)
+{
+	static const struct imap_limits slow = {
+		.line_max = 200, .text_max = 1000, .literal_max = 2000,
+		.append_max = 2000, .literals_max = 2000,
+		.discard_max = 2000, .depth_max = 4,
+		.min_rate = 1000, .grace_ms = 200,
+	};
+	char body[1001];
+	int64_t t0, took;
+	pid_t pid;
+
+	cur_lim = &slow;
+	memset(body, 'x', 1000);
+	body[1000] = '\0';
+
+	/* 1000 octets in time */
+	reader_open(0);
+	SEND("a APPEND x {1000+}\r\n");
+	client_send(body, 1000);
+	SEND("\r\n");
+	expect_read(IMAP_READ_OK, NULL, "a literal sent at once");
+	ok(sb.deadline_ms == 0, "no deadline left behind");
+	reader_close();
+
+	/* 1000 octets at about 50 a second: due 1.2 s after the start */
+	reader_open(0);
+	buf_set_timeout(&sb, 10000);	/* each byte is well within it */
+	SEND("a APPEND x {1000+}\r\n");
+	pid = trickle(body, 20);
+	t0 = buf_now_ms();
+	is_int(rd(), IMAP_READ_TIMEOUT, "a trickled literal times out");
+	took = buf_now_ms() - t0;
+	ok(took >= 1000 && took < 6000, "after grace + size / rate (%lld "
+	    "ms)", (long long)took);
+	ok(sb.deadline_ms == 0, "the session's (no) deadline is back");
+	kill(pid, SIGKILL);
+	reap(pid);
+	reader_close();
+
+	/* a session deadline earlier than the literal's wins */
+	reader_open(0);
+	buf_set_timeout(&sb, 10000);
+	buf_set_deadline(&sb, 300);
+	SEND("a APPEND x {1000+}\r\n");
+	pid = trickle(body, 20);
+	t0 = buf_now_ms();
+	is_int(rd(), IMAP_READ_TIMEOUT, "the session deadline comes first");
+	took = buf_now_ms() - t0;
+	ok(took < 1000, "at the session deadline (%lld ms)", (long long)took);
+	ok(sb.deadline_ms != 0, "which stays set");
+	kill(pid, SIGKILL);
+	reap(pid);
+	reader_close();
+	cur_lim = &lim;
+}
+
 int
 main(void)
 {
 	imap_cmd_init(&cmd);
+	test_literal_rate();
 	test_tokens();
 	test_malformed();
 	test_reader();
