@@ -56,6 +56,20 @@ cleanup_queue_dirs(void)
 	str_free(&err);
 }
 
+/* io_fail - op on path failed (errno): log it and fail the message
+ * with reason, or with 4.3.1 when the disk is full, which smtpd answers
+ * 452 4.3.1 (RFC 3463). */
+static void
+io_fail(struct cleanup_msg *m, const char *op, const char *path,
+    const char *reason)
+{
+	int e = errno;
+
+	log_error("%s %s: %s", op, path, strerror(e));
+	cleanup_fail(m, CLEANUP_TEMP, "%s", e == ENOSPC || e == EDQUOT ?
+	    "4.3.1 insufficient system storage" : reason);
+}
+
 enum cleanup_rc
 cleanup_queue_open(struct cleanup_msg *m)
 {
@@ -74,10 +88,9 @@ cleanup_queue_open(struct cleanup_msg *m)
 			break;
 	}
 	if (m->fd < 0) {
-		log_error("create %s: %s", m->tmp_path.s,
-		    strerror(errno));
+		io_fail(m, "create", m->tmp_path.s,
+		    "4.3.0 cannot create queue file");
 		str_clear(&m->tmp_path);
-		cleanup_fail(m, CLEANUP_TEMP, "4.3.0 cannot create queue file");
 		return CLEANUP_TEMP;
 	}
 	return CLEANUP_OK;
@@ -90,9 +103,8 @@ flush_out(struct cleanup_msg *m)
 		return;
 	if (m->rc == CLEANUP_OK && fd_write_all(m->fd, m->out.s,
 	    m->out.len) < 0) {
-		log_error("write %s: %s", m->tmp_path.s,
-		    strerror(errno));
-		cleanup_fail(m, CLEANUP_TEMP, "4.3.0 queue file write error");
+		io_fail(m, "write", m->tmp_path.s,
+		    "4.3.0 queue file write error");
 	}
 	str_clear(&m->out);
 }
@@ -161,9 +173,8 @@ cleanup_queue_commit(struct cleanup_msg *m)
 	rec_put(&m->out, REC_END, "", 0);
 	flush_out(m);
 	if (m->rc == CLEANUP_OK && fsync(m->fd) < 0) {
-		log_error("fsync %s: %s", m->tmp_path.s,
-		    strerror(errno));
-		cleanup_fail(m, CLEANUP_TEMP, "4.3.0 queue file write error");
+		io_fail(m, "fsync", m->tmp_path.s,
+		    "4.3.0 queue file write error");
 	}
 	if (m->rc != CLEANUP_OK) {
 		cleanup_queue_discard(m);
@@ -174,9 +185,8 @@ cleanup_queue_commit(struct cleanup_msg *m)
 	str_copyf(&dst, "%s/" QUEUE_INCOMING "/%s", var_queue_dir,
 	    m->id);
 	if (rename(m->tmp_path.s, dst.s) < 0) {
-		log_error("rename %s: %s", m->tmp_path.s,
-		    strerror(errno));
-		cleanup_fail(m, CLEANUP_TEMP, "4.3.0 cannot commit queue file");
+		io_fail(m, "rename", m->tmp_path.s,
+		    "4.3.0 cannot commit queue file");
 		cleanup_queue_discard(m);
 		str_free(&dst);
 		return m->rc;
@@ -186,9 +196,8 @@ cleanup_queue_commit(struct cleanup_msg *m)
 	if (fsync_dir(dst.s) < 0) {
 		/* The entry is in incoming/ but may not survive a crash;
 		 * a duplicate after a retry beats a lost message. */
-		log_error("fsync %s: %s", dst.s,
-		    strerror(errno));
-		cleanup_fail(m, CLEANUP_TEMP, "4.3.0 cannot commit queue file");
+		io_fail(m, "fsync", dst.s,
+		    "4.3.0 cannot commit queue file");
 	}
 	str_free(&dst);
 	return m->rc;

@@ -95,6 +95,11 @@ imapd_store_error(struct imapd *st, const struct imap_cmd *c, int rc,
 	case STORE_INVALID:
 		imapd_no(st, c, "[CANNOT] %s: %s", what, why);
 		break;
+	case STORE_NOSPACE:	/* RFC 5530: the server's disk, not quota */
+		log_error("user=%s %s: %s", st->user.s, what, why);
+		imapd_no(st, c, "[UNAVAILABLE] %s: the server is out of disk "
+		    "space; try again later", what);
+		break;
 	default:
 		log_error("user=%s %s: %s", st->user.s, what, why);
 		imapd_no(st, c, "[SERVERBUG] %s: internal error", what);

@@ -65,6 +65,7 @@ struct lmtpd {
 	bool too_big;
 	struct store_spool *sp;
 	bool spool_failed;
+	bool spool_full;	/* ... because the file system is full */
 	struct str spool_err;
 };
 

@@ -18,13 +18,15 @@
 
 #define PUSH_AT 65536
 
-/* fail - the spool cannot take the message; the rest is dropped. */
+/* fail - the spool cannot take the message (rc says why: STORE_NOSPACE
+ * for a full file system); the rest is dropped. */
 static void
-fail(struct lmtpd *st, const char *why)
+fail(struct lmtpd *st, int rc, const char *why)
 {
 	if (!st->spool_failed)
 		log_error("spool: %s", why);
 	st->spool_failed = true;
+	st->spool_full = rc == STORE_NOSPACE;
 	str_copys(&st->spool_err, why);
 }
 
@@ -42,19 +44,23 @@ static void
 start(struct lmtpd *st)
 {
 	struct str err = STR_INIT, rp = STR_INIT;
+	int rc;
 
 	st->size = 0;
-	st->too_big = st->spool_failed = st->head_done = false;
+	st->too_big = st->spool_failed = st->spool_full = false;
+	st->head_done = false;
 	str_clear(&st->content);
 	str_clear(&st->head);
-	if (store_spool_begin(&st->sp, st->store_dir, &err) != STORE_OK) {
-		fail(st, err.s ? err.s : "cannot open a spool file");
+	if ((rc = store_spool_begin(&st->sp, st->store_dir, &err)) !=
+	    STORE_OK) {
+		fail(st, rc, err.s ? err.s : "cannot open a spool file");
 		st->sp = NULL;
 	} else {
 		str_copyf(&rp, "Return-Path: <%s>\n",
 		    st->sender.s ? st->sender.s : "");
-		if (store_spool_write(st->sp, rp.s, rp.len, &err) != STORE_OK)
-			fail(st, err.s ? err.s : "write error");
+		if ((rc = store_spool_write(st->sp, rp.s, rp.len, &err)) !=
+		    STORE_OK)
+			fail(st, rc, err.s ? err.s : "write error");
 	}
 	smtpdata_init(
 	    &st->dec, st->in_bdat ? false : true, true, LMTPD_DATA_LINE_MAX);
@@ -67,13 +73,14 @@ static void
 push(struct lmtpd *st, bool all)
 {
 	struct str err = STR_INIT;
+	int rc;
 
 	if (st->content.len < PUSH_AT && !all)
 		return;
 	if (!doomed(st) && st->content.len > 0 &&
-	    store_spool_write(st->sp, st->content.s, st->content.len, &err) !=
-		STORE_OK)
-		fail(st, err.s ? err.s : "write error");
+	    (rc = store_spool_write(st->sp, st->content.s, st->content.len,
+	    &err)) != STORE_OK)
+		fail(st, rc, err.s ? err.s : "write error");
 	str_clear(&st->content);
 	str_free(&err);
 }
@@ -133,6 +140,7 @@ static void
 finish(struct lmtpd *st)
 {
 	struct str err = STR_INIT;
+	int rc;
 
 	push(st, true);
 	if (st->too_big)
@@ -140,13 +148,13 @@ finish(struct lmtpd *st)
 	else if (st->dec.flags & SMTPDATA_LONG)
 		each(st, "500 5.5.2", "Error: line too long in message data");
 	else if (!st->spool_failed &&
-	    store_spool_finish(st->sp, &err) != STORE_OK)
-		fail(st, err.s ? err.s : "fsync error");
+	    (rc = store_spool_finish(st->sp, &err)) != STORE_OK)
+		fail(st, rc, err.s ? err.s : "fsync error");
 	if (st->spool_failed && !st->too_big &&
 	    !(st->dec.flags & SMTPDATA_LONG))
-		each(st, "451 4.3.0",
-		    "Error: temporary failure writing the "
-		    "message");
+		each(st, st->spool_full ? "452 4.3.1" : "451 4.3.0",
+		    st->spool_full ? "Error: insufficient system storage" :
+		    "Error: temporary failure writing the message");
 	else if (!doomed(st))
 		lmtpd_deliver(st);
 	str_free(&err);
@@ -185,9 +193,9 @@ lmtpd_data(struct lmtpd *st)
 	start(st);
 	if (st->spool_failed) {
 		/* RFC 2033 4.2: a refused DATA has one reply only */
-		lmtpd_reply(st,
-		    "451 4.3.0 Error: cannot store the message "
-		    "now");
+		lmtpd_reply(st, st->spool_full ?
+		    "452 4.3.1 Error: insufficient system storage" :
+		    "451 4.3.0 Error: cannot store the message now");
 		lmtpd_reset(st);
 		return true;
 	}

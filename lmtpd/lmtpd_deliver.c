@@ -124,7 +124,14 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 		o->dsn = "2.0.0";
 	} else if (rc == STORE_QUOTA)
 		quota(st, s, r, o);
-	else {
+	else if (rc == STORE_NOSPACE) {
+		log_error("to=<%s> user=%s store: %s", r->addr.s, r->user.s,
+		    err.s ? err.s : "");
+		lmtpd_reply(st, "452 4.3.1 <%s> Error: insufficient system "
+		    "storage", r->addr.s);
+		o->status = "deferred";
+		o->dsn = "4.3.1";
+	} else {
 		log_error("to=<%s> user=%s store: %s", r->addr.s, r->user.s,
 		    err.s ? err.s : "");
 		lmtpd_reply(st,

@@ -63,7 +63,7 @@ lmtpd_reset(struct lmtpd *st)
 	}
 	st->nrcpt = 0;
 	st->in_mail = st->utf8 = st->in_bdat = st->too_big = false;
-	st->spool_failed = st->head_done = false;
+	st->spool_failed = st->spool_full = st->head_done = false;
 	st->size = 0;
 	str_clear(&st->sender);
 	str_clear(&st->content);

@@ -2,7 +2,9 @@
  * smtpd_cmd - one handler per SMTP command: the sequence rules of RFC
  * 5321 4.1.4 and the checks on the arguments smtpcmd parsed.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "addr.h"
 #include "cfg.h"
@@ -35,6 +37,29 @@ cmd_ehlo(struct smtpd *st)
 	str_free(&auth);
 }
 
+/* room_for - whether the queue's file system has queue_minfree (or 1.5
+ * times message_size_limit) free besides a message of size octets.  A
+ * failed statvfs does not stop mail: cleanup's writes will tell. */
+static bool
+room_for(unsigned long long size)
+{
+	unsigned long long need = (unsigned long long)var_queue_minfree, avail;
+	struct statvfs fs;
+
+	if (need == 0)
+		need = (unsigned long long)var_message_size_limit / 2 * 3;
+	if (statvfs(var_queue_dir, &fs) < 0) {
+		log_warn("statvfs %s: %s", var_queue_dir, strerror(errno));
+		return true;
+	}
+	avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+	if (avail >= need && avail - need >= size)
+		return true;
+	log_warn("queue file system: %llu bytes free, %llu wanted",
+	    avail, need + size);
+	return false;
+}
+
 static void
 cmd_mail(struct smtpd *st)
 {
@@ -54,6 +79,10 @@ cmd_mail(struct smtpd *st)
 	    c->size > (unsigned long long)var_message_size_limit) {
 		smtpd_reply(st, "552 5.3.4 Error: message too big for "
 		    "system");
+		return;
+	}
+	if (!room_for(c->has_size ? c->size : 0)) {
+		smtpd_reply(st, "452 4.3.1 Error: insufficient system storage");
 		return;
 	}
 	st->in_mail = true;

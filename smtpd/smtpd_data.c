@@ -40,6 +40,10 @@ reply_fail(struct smtpd *st)
 	const char *r = st->sub_reason.s ? st->sub_reason.s : "";
 	int b, c, n = 0;
 
+	if (st->sub_rc != SUBMIT_PERM && strncmp(r, "4.3.1 ", 6) == 0) {
+		smtpd_reply(st, "452 4.3.1 Error: insufficient system storage");
+		return;
+	}
 	if (st->sub_rc != SUBMIT_PERM) {
 		smtpd_reply(st, "451 4.3.0 Error: queue file write error: %s",
 		    r);

@@ -32,7 +32,8 @@ result(int rc, const char *op, MDB_env *env, const char *path,
 		path = "(unknown)";
 	if (err != NULL)
 		str_copyf(err, "%s %s: %s", op, path, mdb_strerror(rc));
-	return rc == MDB_MAP_FULL ? MAP_FULL : MAP_ERR;
+	return rc == MDB_MAP_FULL ? MAP_FULL :
+	    rc == ENOSPC || rc == EDQUOT ? MAP_NOSPACE : MAP_ERR;
 }
 
 static int

@@ -5,7 +5,8 @@
  * Every call returns MAP_OK, MAP_NOTFOUND (get/del/cursor: no such key,
  * or no more entries), MAP_EXISTS (put with MAP_NOOVERWRITE), MAP_FULL
  * (the map is full: call map_env_grow() with no transaction open, then
- * retry the transaction) or MAP_ERR with a message in err naming the
+ * retry the transaction), MAP_NOSPACE (the disk is full: ENOSPC or
+ * EDQUOT, also an error) or MAP_ERR with a message in err naming the
  * operation and LMDB's reason.  Results are marked warn_unused_result.
  */
 #ifndef ROOST_MAP_H
@@ -17,7 +18,8 @@
 
 #include "str.h"
 
-enum map_rc { MAP_OK = 0, MAP_NOTFOUND, MAP_EXISTS, MAP_FULL, MAP_ERR = -1 };
+enum map_rc { MAP_OK = 0, MAP_NOTFOUND, MAP_EXISTS, MAP_FULL, MAP_ERR = -1,
+	MAP_NOSPACE = -2 };	/* an error: the file system is full */
 
 #define MAP_NOOVERWRITE MDB_NOOVERWRITE
 #define MAP_WUR __attribute__((warn_unused_result))

@@ -52,6 +52,7 @@ enum store_rc {
 	STORE_NOMSG = -6,	/* no such UID */
 	STORE_INVALID = -7,	/* bad name or argument */
 	STORE_MODIFIED = -8,	/* UNCHANGEDSINCE failed (RFC 7162) */
+	STORE_NOSPACE = -9,	/* the file system is full: temporary */
 };
 
 /* System flags, as bits. */

@@ -177,6 +177,8 @@ store_mrc(int rc, int notfound)
 		return STORE_EXISTS;
 	case MAP_FULL:
 		return STORE_FULL_INT;
+	case MAP_NOSPACE:
+		return STORE_NOSPACE;
 	}
 	return STORE_ERR;
 }

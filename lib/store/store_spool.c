@@ -30,7 +30,17 @@ struct store_spool {
 	bool last_cr;		/* the last byte written was CR */
 	bool finished;
 	bool failed;
+	int failed_rc;		/* what the failure returned */
 };
+
+/* io_rc - the store_rc of a failed write: a full file system (or user
+ * quota of the system) is STORE_NOSPACE, so that the caller can say
+ * so (452 4.3.1). */
+static int
+io_rc(void)
+{
+	return errno == ENOSPC || errno == EDQUOT ? STORE_NOSPACE : STORE_ERR;
+}
 
 /* ---- file names ---- */
 
@@ -66,7 +76,7 @@ store_spool_begin(struct store_spool **spp, const char *store_dir,
 {
 	struct store_spool *sp;
 	struct str dir = STR_INIT;
-	int tries;
+	int tries, rc = STORE_ERR;
 
 	*spp = NULL;
 	sp = xcalloc(1, sizeof(*sp));
@@ -85,6 +95,7 @@ store_spool_begin(struct store_spool **spp, const char *store_dir,
 			break;
 	}
 	if (sp->fd < 0) {
+		rc = io_rc();
 		str_copyf(err, "create %s: %s", sp->path.s, strerror(errno));
 		goto fail;
 	}
@@ -95,7 +106,7 @@ fail:
 	str_free(&dir);
 	str_free(&sp->path);
 	free(sp);
-	return STORE_ERR;
+	return rc;
 }
 
 static int
@@ -109,10 +120,11 @@ flush(struct store_spool *sp, struct str *err)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			sp->failed_rc = io_rc();
 			str_copyf(err, "write %s: %s", sp->path.s,
 			    strerror(errno));
 			sp->failed = true;
-			return STORE_ERR;
+			return sp->failed_rc;
 		}
 		off += (size_t)n;
 	}
@@ -123,8 +135,10 @@ flush(struct store_spool *sp, struct str *err)
 static int
 put(struct store_spool *sp, unsigned char c, struct str *err)
 {
-	if (sp->nbuf == SPOOL_BUF && flush(sp, err) != STORE_OK)
-		return STORE_ERR;
+	int rc;
+
+	if (sp->nbuf == SPOOL_BUF && (rc = flush(sp, err)) != STORE_OK)
+		return rc;
 	sp->buf[sp->nbuf++] = c;
 	sp->size++;
 	return STORE_OK;
@@ -135,10 +149,11 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
     struct str *err)
 {
 	const unsigned char *b = p, *end = b + n;
+	int rc;
 
 	if (sp->finished || sp->failed) {
 		str_copys(err, "spool: write after finish or failure");
-		return STORE_ERR;
+		return sp->failed ? sp->failed_rc : STORE_ERR;
 	}
 	while (b < end) {
 		/* copy a run without LF in one go */
@@ -150,8 +165,8 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
 			size_t room;
 
 			if (sp->nbuf == SPOOL_BUF &&
-			    flush(sp, err) != STORE_OK)
-				return STORE_ERR;
+			    (rc = flush(sp, err)) != STORE_OK)
+				return rc;
 			room = SPOOL_BUF - sp->nbuf;
 			if (room > run)
 				room = run;
@@ -165,10 +180,10 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
 		if (lf == NULL)
 			break;
 		/* LF: keep a CRLF, complete a bare LF */
-		if (!sp->last_cr && put(sp, '\r', err) != STORE_OK)
-			return STORE_ERR;
-		if (put(sp, '\n', err) != STORE_OK)
-			return STORE_ERR;
+		if (!sp->last_cr && (rc = put(sp, '\r', err)) != STORE_OK)
+			return rc;
+		if ((rc = put(sp, '\n', err)) != STORE_OK)
+			return rc;
 		sp->last_cr = false;
 		b++;
 	}
@@ -178,18 +193,21 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
 int
 store_spool_finish(struct store_spool *sp, struct str *err)
 {
+	int rc;
+
 	if (sp->failed) {
 		str_copys(err, "spool: an earlier write failed");
-		return STORE_ERR;
+		return sp->failed_rc;
 	}
 	if (sp->finished)
 		return STORE_OK;
-	if (flush(sp, err) != STORE_OK)
-		return STORE_ERR;
+	if ((rc = flush(sp, err)) != STORE_OK)
+		return rc;
 	if (fsync(sp->fd) < 0) {
+		sp->failed_rc = io_rc();
 		str_copyf(err, "fsync %s: %s", sp->path.s, strerror(errno));
 		sp->failed = true;
-		return STORE_ERR;
+		return sp->failed_rc;
 	}
 	sp->finished = true;
 	return STORE_OK;
@@ -302,9 +320,9 @@ store_deliver(struct store *s, struct store_spool *sp, const char *mailbox,
 	    st_sp.st_ino != st_u.st_ino || st_sp.st_dev != st_u.st_dev) {
 		/* EEXIST with the same inode: delivered to this user
 		 * before (two addresses of one user); share the link. */
+		rc = errno == 0 ? STORE_ERR : io_rc();
 		str_copyf(err, "link %s into %s/msg: %s", sp->path.s,
 		    s->path.s, strerror(errno == 0 ? EEXIST : errno));
-		rc = STORE_ERR;
 		goto out;
 	}
 	if (linked && (rc = store_fsync_dir(s->msgdir_fd, s->path.s, err)) !=
