@@ -37,7 +37,7 @@ enum pipe_status { PIPE_OK, PIPE_DEFER, PIPE_BOUNCE };
 struct pipe_req {
 	enum pipe_kind kind;
 	const char *target; /* pointers into the attrs parsed */
-	uid_t uid;
+	uid_t uid;		/* pipe_justify's, never the request's */
 	gid_t gid;
 	const char *sender;
 	const char *recipient;
@@ -62,6 +62,12 @@ extern uid_t pipe_qmgr_uid;
  * max_size).  The strings point into a.  0, or -1 with the reason. */
 int pipe_req_parse(const struct attrs *a, unsigned long long max_size,
     struct pipe_req *r, struct str *err);
+
+/* pipe_justify - set r's uid and gid to the account pipe's own expansion
+ * of r->recipient gives the target (pipe_justify.c): PIPE_OK, or
+ * PIPE_DEFER with why when the expansion does not name the target, the
+ * tables cannot be read, or the account is root or one of roost's. */
+enum pipe_status pipe_justify(struct pipe_req *r, struct str *why);
 
 /* pipe_result_set - fill r (text is copied, cut and made printable). */
 void pipe_result_set(struct pipe_result *r, enum pipe_status st,

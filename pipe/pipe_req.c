@@ -95,16 +95,20 @@ pipe_req_parse(const struct attrs *a, unsigned long long max_size,
 		str_copys(err, "target: a file must be an absolute path");
 		return -1;
 	}
-	if (number(once(a, "uid", err), 0x7fffffffULL, &v) < 0) {
-		str_copys(err, "uid: not a number");
-		return -1;
+	/* uid and gid: what qmgr 1.0 thought; checked, never used (the
+	 * account is pipe_justify's to find) */
+	for (i = 0; i < 2; i++) {
+		const char *name = i ? "gid" : "uid";
+
+		if (attr_count(a, name) > 1 ||
+		    (attr_count(a, name) == 1 &&
+		    number(attr_get(a, name), 0x7fffffffULL, &v) < 0)) {
+			str_copyf(err, "%s: not a number", name);
+			return -1;
+		}
 	}
-	r->uid = (uid_t)v;
-	if (number(once(a, "gid", err), 0x7fffffffULL, &v) < 0) {
-		str_copys(err, "gid: not a number");
-		return -1;
-	}
-	r->gid = (gid_t)v;
+	r->uid = (uid_t)-1;
+	r->gid = (gid_t)-1;
 	if (number(once(a, "size", err), ~0ULL, &r->size) < 0) {
 		str_copys(err, "size: not a number");
 		return -1;

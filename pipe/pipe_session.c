@@ -1,14 +1,14 @@
 /*
  * pipe_session - one connection from qmgr: check who is calling, then
- * serve requests until the caller hangs up.  Each delivery runs in a
- * child that gives up root for the requested account before it looks
- * at the target, so this process (root when started as root) never
- * opens a user's file or starts a user's command itself.
+ * serve requests until the caller hangs up.  pipe_justify decides the
+ * account of each delivery from pipe's own expansion of the recipient;
+ * the delivery runs in a child that gives up root for that account
+ * before it looks at the target, so this process (root when started as
+ * root) never opens a user's file or starts a user's command itself.
  *
  * When pipe(8) does not run as root (the embedded layout as a normal
- * user) it cannot change accounts: the requested uid is then only
- * informational and every delivery runs as pipe's own account, which
- * is the only account such an instance has.
+ * user) it cannot change accounts: every delivery runs as pipe's own
+ * account, which is the only account such an instance has.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,7 @@ reply(struct buf *b, const struct pipe_result *res)
 	(void)buf_flush(b);
 }
 
-/* become - the requested account, for good; 0 or -1 with err. */
+/* become - the delivery's account, for good; 0 or -1 with err. */
 static int
 become(const struct pipe_req *r, struct str *err)
 {
@@ -98,8 +98,7 @@ status_of(const char *name)
 
 /* deliver - run the request in a child and collect its outcome. */
 static void
-deliver(
-    const struct pipe_req *r, const struct str *msg, struct pipe_result *res)
+deliver(struct pipe_req *r, const struct str *msg, struct pipe_result *res)
 {
 	struct attrs a = ATTRS_INIT;
 	struct str err = STR_INIT;
@@ -109,14 +108,11 @@ deliver(
 	int p[2], ws = 0;
 	pid_t pid;
 
-	if (r->uid == 0 || r->gid == 0) {
-		/* qmgr maps root's aliases to default_privs: root here is
-		 * its bug, and running it would be ours */
-		log_error("queue_id=%s refusing to deliver to %s as uid %ld "
-			  "gid %ld",
-		    r->queue_id, r->target, (long)r->uid, (long)r->gid);
-		pipe_result_set(
-		    res, PIPE_DEFER, "4.3.0", "refusing to deliver as root");
+	if (pipe_justify(r, &err) != PIPE_OK) {
+		log_warn("queue_id=%s refusing %s: %s", r->queue_id,
+		    r->target, err.s);
+		pipe_result_set(res, PIPE_DEFER, "4.7.0", err.s);
+		str_free(&err);
 		return;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {

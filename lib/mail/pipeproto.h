@@ -8,10 +8,16 @@
  *   S: proto=pipe version=1.0
  *   C: kind=command | file
  *      target=<command line | absolute path>
- *      uid=<n> gid=<n>          the account it runs as (never 0: pipe
- *                               refuses; qmgr maps root to default_privs)
+ *      uid=<n> gid=<n>          optional, ignored since 1.1: pipe finds
+ *                               the account itself by expanding the
+ *                               recipient (pipe/pipe_justify.c) and runs
+ *                               only a target that expansion names, as
+ *                               the owner of the file that named it
+ *                               (default_privs for root's), never root
+ *                               or an account of roost's
  *      sender=<addr>            envelope sender ("" for <>)
- *      recipient=<addr>         the original recipient
+ *      recipient=<addr>         the original recipient, whose
+ *                               expansion must name the target
  *      alias=<name>             the alias that named the target
  *      queue_id=<id>
  *      size=<n>                 octets of content that follow
@@ -32,6 +38,6 @@
 #define ROOST_PIPEPROTO_H
 
 #define PIPEPROTO_NAME "pipe"
-#define PIPEPROTO_VERSION "1.0"
+#define PIPEPROTO_VERSION "1.1"
 
 #endif

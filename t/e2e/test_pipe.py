@@ -1,5 +1,8 @@
 """pipe(8): |command and /file deliveries, driven over its socket with
-the protocol of lib/mail/pipeproto.h, as qmgr drives it."""
+the protocol of lib/mail/pipeproto.h, as qmgr drives it.  pipe runs a
+target only when its own expansion of the recipient names it: the tests
+name theirs in an :include: file of the alias "list" (root's file, so
+they run as default_privs, nobody)."""
 import os
 import pathlib
 import pwd
@@ -13,15 +16,32 @@ import time
 
 import pytest
 
-from roost import Roost, open_bin, uid_of, wait_for
+from roost import BIN, Roost, open_bin, uid_of, wait_for
 
 NOBODY = pwd.getpwnam("nobody")
 MSG = b"Subject: pipe test\n\nFrom here\n>From there\nbody\n"
 
 
+def newaliases(conf):
+    subprocess.run([os.path.join(BIN, "newaliases")],
+                   check=True, capture_output=True, timeout=60,
+                   env=dict(os.environ, ROOST_CONF=conf))
+
+
+def include_path(r):
+    return r.path("etc", "list.inc")
+
+
+def name_target(r, kind, target):
+    """Make target the one member of the alias list (via its include)."""
+    with open(include_path(r), "w") as f:
+        f.write('"|%s"\n' % target if kind == "command" else target + "\n")
+
+
 @pytest.fixture(scope="module")
 def inst():
-    """An instance whose commands time out after 2 seconds."""
+    """An instance whose commands time out after 2 seconds, with the
+    alias list: :include:etc/list.inc."""
     if os.geteuid() != 0:
         pytest.skip("pipe's account switching needs root")
     r = Roost()
@@ -29,6 +49,10 @@ def inst():
         r.start()
         with open(r.conf, "a") as f:
             f.write("command_timeout = 2s\n")
+        with open(r.path("etc", "aliases"), "a") as f:
+            f.write("list: :include:%s\n" % include_path(r))
+            f.write("roostlist: :include:%s\n" % r.path("etc", "roost.inc"))
+        newaliases(r.conf)
         r.ctl("restart", "pipe")
         yield r
     finally:
@@ -67,15 +91,19 @@ def read_attrs(f):
 
 class Pipe:
     def __init__(self, r):
+        self.r = r
         self.s = socket.socket(socket.AF_UNIX)
         self.s.settimeout(30)
         self.s.connect(r.path("run", "pipe"))
         self.f = self.s.makefile("rwb")
-        assert read_attrs(self.f) == {"proto": "pipe", "version": "1.0"}
+        assert read_attrs(self.f) == {"proto": "pipe", "version": "1.1"}
 
     def send(self, kind, target, body=MSG, uid=NOBODY.pw_uid,
              gid=NOBODY.pw_gid, sender="alice@example.test",
-             recipient="list@localhost", extra=()):
+             recipient="list@localhost", extra=(), named=True):
+        """One request; with named, the alias list names target first."""
+        if named:
+            name_target(self.r, kind, target)
         attrs = [("kind", kind), ("target", target), ("uid", str(uid)),
                  ("gid", str(gid)), ("sender", sender),
                  ("recipient", recipient), ("alias", "list"),
@@ -118,11 +146,13 @@ def test_command_ok_gets_headers_message_and_clean_env(inst, box):
         {"SENDER", "RECIPIENT", "HOME", "USER", "LOGNAME", "PATH", "SHELL"}
 
 
-def test_command_runs_as_requested_account(inst, box):
+def test_command_runs_as_the_account_the_alias_gives(inst, box):
+    """The request's uid and gid are not used: root's include file gives
+    default_privs."""
     res = deliver(inst, "command",
                   "id -u > %s/uid; id -g > %s/gid; id -G > %s/groups; "
                   "grep NoNewPrivs /proc/self/status > %s/nnp"
-                  % (box, box, box, box))
+                  % (box, box, box, box), uid=1234, gid=1234)
     assert res["status"] == "ok"
     assert (box / "uid").read_text().strip() == str(NOBODY.pw_uid)
     assert (box / "gid").read_text().strip() == str(NOBODY.pw_gid)
@@ -166,16 +196,40 @@ def test_timeout_kills_the_whole_group(inst, box):
              in "ZX", 5)
 
 
-def test_uid_0_is_refused(inst, box):
-    res = deliver(inst, "command", "touch %s/ran" % box, uid=0, gid=0)
-    assert (res["status"], res["dsn"]) == ("defer", "4.3.0")
-    res = deliver(inst, "command", "touch %s/ran" % box, gid=0)
-    assert (res["status"], res["dsn"]) == ("defer", "4.3.0")
-    res = deliver(inst, "file", str(box / "ran"), uid=0)
-    assert (res["status"], res["dsn"]) == ("defer", "4.3.0")
-    assert res["text"] == "refusing to deliver as root"
+def test_a_target_the_recipient_does_not_name_is_refused(inst, box):
+    """What a compromised qmgr (or cleanup, its account) could ask: a
+    command no alias names, or one of another recipient's."""
+    name_target(inst, "command", "true")
+    for kind, target, rcpt in (
+            ("command", "touch %s/ran" % box, "list@localhost"),
+            ("file", str(box / "ran"), "list@localhost"),
+            ("command", "true", "nosuchalias@localhost")):
+        res = deliver(inst, kind, target, named=False, recipient=rcpt,
+                      uid=0, gid=0)
+        assert (res["status"], res["dsn"]) == ("defer", "4.7.0"), res
+        assert "does not expand to this" in res["text"], res
     assert not (box / "ran").exists()
-    wait_for(lambda: "refusing to deliver to" in inst.log("pipe"), 10)
+    assert wait_for(lambda: "refusing touch" in inst.log("pipe"), 10)
+
+
+def test_uid_0_asked_is_ignored(inst, box):
+    res = deliver(inst, "command", "id -u > %s/uid" % box, uid=0, gid=0)
+    assert res["status"] == "ok", res
+    assert (box / "uid").read_text().strip() == str(NOBODY.pw_uid)
+
+
+def test_an_include_of_roosts_account_is_refused(inst, box):
+    """A command may never run as the queue's or the store's owner."""
+    roost = pwd.getpwnam("roost")
+    inc = pathlib.Path(inst.path("etc", "roost.inc"))
+    inc.write_text('"|touch %s/ran"\n' % box)
+    os.chown(inc, roost.pw_uid, roost.pw_gid)
+    os.chmod(inc, 0o644)
+    res = deliver(inst, "command", "touch %s/ran" % box, named=False,
+                  recipient="roostlist@localhost")
+    assert (res["status"], res["dsn"]) == ("defer", "4.7.0"), res
+    assert "an account of roost's" in res["text"], res
+    assert not (box / "ran").exists()
 
 
 def test_file_append_twice_is_two_mbox_messages(inst, box):
@@ -242,10 +296,12 @@ def test_malformed_request_is_deferred_and_closed(inst):
 def test_unknown_attribute_is_a_later_minor_version(inst):
     """An attribute pipe does not know is ignored, not refused: a later
     minor version of the protocol may add some."""
+    name_target(inst, "command", "true")
     p = Pipe(inst)
     try:
         p.f.write(b"kind=command\ntarget=true\nuid=65534\ngid=65534\n"
-                  b"sender=\nrecipient=x\nsize=1\nextra=1\n\nx")
+                  b"sender=\nrecipient=list@localhost\nsize=1\n"
+                  b"extra=1\n\nx")
         p.f.flush()
         assert read_attrs(p.f)["status"] == "ok"
     finally:
@@ -295,12 +351,16 @@ def test_socket_is_open_to_all_and_pipe_stays_root(inst):
 
 def test_unprivileged_pipe_runs_everything_as_itself():
     """pipe started by a normal user (the embedded layout without
-    root): the requested uid is informational."""
+    root): every delivery runs as pipe itself."""
     d = pathlib.Path(tempfile.mkdtemp(prefix="roost-e2e-np-"))
     os.chmod(d, 0o777)
     conf = d / "roost.conf"
     conf.write_text("base_dir = %s\nrun_dir = %s\npipe_listen = unix:pipe\n"
-                    "qmgr_user = nobody\npipe_process_min = 1\n" % (d, d))
+                    "qmgr_user = nobody\npipe_process_min = 1\n"
+                    "data_dir = %s\nalias_maps = %s/aliases\n"
+                    "virtual_alias_maps =\n" % (d, d, d, d))
+    (d / "aliases").write_text("list: :include:%s/list.inc\n" % d)
+    newaliases(str(conf))
 
     def drop():
         os.setgroups([])
@@ -320,9 +380,10 @@ def test_unprivileged_pipe_runs_everything_as_itself():
                       gid=1234)
         assert res["status"] == "ok", res
         assert (d / "uid").read_text().strip() == str(NOBODY.pw_uid)
-        # uid 0 is refused even here
-        res = deliver(Inst(), "command", "true", uid=0, gid=0)
-        assert res["status"] == "defer"
+        # a target the recipient does not name is refused here too
+        res = deliver(Inst(), "command", "touch %s/ran" % d, named=False)
+        assert (res["status"], res["dsn"]) == ("defer", "4.7.0"), res
+        assert not (d / "ran").exists()
     finally:
         p.terminate()
         p.wait(timeout=20)
