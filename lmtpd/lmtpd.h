@@ -69,6 +69,10 @@ struct lmtpd {
 	struct str spool_err;
 };
 
+/* lmtpd_peer_init - look up the accounts that may deliver (at start);
+ * lmtpd_peer_ok - whether the peer on fd is one (lmtpd_peer.c). */
+void lmtpd_peer_init(void);
+bool lmtpd_peer_ok(int fd, const struct server_listener *l);
 /* lmtpd_session - serve one LMTP connection to the end. */
 void lmtpd_session(int fd, const struct server_listener *l, void *ctx);
 

@@ -305,7 +305,10 @@ lmtpd_session(int fd, const struct server_listener *l, void *ctx)
 	st.host = daemon_hostname();
 	st.store_dir = var_store_dir;
 	session_open(&st.ss, fd, l->role, var_lmtpd_timeout);
-	serve(&st);
+	if (lmtpd_peer_ok(fd, l))
+		serve(&st);
+	else
+		lmtpd_reply(&st, "421 4.7.0 %s Error: not allowed", st.host);
 	lmtpd_reset(&st);
 	smtpcmd_free(&st.cmd);
 	str_free(&st.sender);

@@ -16,8 +16,8 @@ main(int argc, char **argv)
 	struct daemon d;
 
 	daemon_start(&d, "lmtpd", argc, argv);
-	/* like Dovecot's lmtp socket: qmgr and a local Postfix both deliver
-	 * here, and delivering is all a client can do */
+	/* open to all: the peer's credentials decide (lmtpd_peer.c) */
 	daemon_unix_mode(0666);
+	lmtpd_peer_init();
 	daemon_serve(&d, "lmtpd", endpoints, 1, "lmtpd_user", lmtpd_session);
 }

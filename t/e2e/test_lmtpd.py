@@ -2,10 +2,12 @@
 reply per recipient after the data, duplicate suppression, quota,
 +detail and single-instance storage (hard links)."""
 import os
+import pwd
 import re
 import socket
 import stat
 import subprocess
+import sys
 import time
 
 import pytest
@@ -152,6 +154,42 @@ def test_lhlo_capabilities_and_socket_mode(inst):
         c.close()
     mode = stat.S_IMODE(os.stat(inst.path("run", "lmtp")).st_mode)
     assert mode == 0o666
+
+
+PEER = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+sys.stdout.write(s.makefile("rb").readline().decode())
+"""
+
+
+def lmtp_greeting_as(path, user):
+    """The first line lmtpd sends a process of account user."""
+    pw = pwd.getpwnam(user)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+    out = subprocess.run([sys.executable, "-c", PEER, path],
+                         preexec_fn=drop, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become nobody")
+def test_only_qmgr_and_allowed_accounts_may_deliver(fresh):
+    """The socket is 0666, but a local user's process gets 421 unless
+    lmtpd_allow_users names its account."""
+    fresh.start()
+    path = fresh.path("run", "lmtp")
+    assert lmtp_greeting_as(path, "nobody").startswith("421 4.7.0")
+    assert wait_for(lambda: "may not deliver" in fresh.log("lmtpd"), 10)
+    with open(fresh.conf, "a") as f:
+        f.write("lmtpd_allow_users = daemon nobody\n")
+    fresh.ctl("restart", "lmtpd")
+    assert lmtp_greeting_as(path, "nobody").startswith("220 ")
 
 
 def test_multi_recipient_one_reply_each_and_hard_links(inst):

@@ -44,6 +44,9 @@ def postfix(fresh):
     if os.geteuid() != 0:
         pytest.skip("a private Postfix instance needs root")
     fresh.start()
+    with open(fresh.conf, "a") as f:     # Postfix's lmtp runs as postfix
+        f.write("lmtpd_allow_users = postfix\n")
+    fresh.ctl("restart", "lmtpd")
     fresh.ctl("user", "add", "alice@example.test")
     pf = tempfile.mkdtemp(prefix="roost-e2e-pf-")
     os.chmod(pf, 0o755)
