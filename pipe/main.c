@@ -8,6 +8,7 @@
  * (SO_PEERCRED: root, pipe's own uid or qmgr_user) decides, as the
  * file mode alone cannot name two accounts.
  */
+#include <linux/capability.h>
 #include <sys/types.h>
 
 #include "cfg.h"
@@ -32,6 +33,17 @@ main(int argc, char **argv)
 		log_warn("qmgr_user: %s; only root and my own uid are served",
 		    err.s);
 		pipe_qmgr_uid = (uid_t)-1;
+	}
+	/* root, but only for what a delivery needs: becoming the account
+	 * (setuid, setgid, setgroups), reading the aliases, :include: files
+	 * and tables of others (dac_read_search), and ending a command that
+	 * ran too long (kill) */
+	if (priv_is_root()) {
+		static const int keep[] = { CAP_SETUID, CAP_SETGID, CAP_KILL,
+		    CAP_DAC_READ_SEARCH };
+
+		if (priv_keep_caps(keep, sizeof keep / sizeof *keep, &err) < 0)
+			log_fatal("%s", err.s);
 	}
 	str_free(&err);
 	daemon_unix_mode(0666);

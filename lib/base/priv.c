@@ -3,9 +3,12 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "priv.h"
@@ -60,6 +63,59 @@ priv_drop(const char *user, struct str *err)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		str_copyf(err, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_no_new_privs(struct str *err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		str_copyf(err, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+priv_keep_caps(const int *keep, size_t n, struct str *err)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
+	};
+	struct __user_cap_data_struct data[2];
+	int last = CAP_LAST_CAP;
+
+	memset(data, 0, sizeof data);
+	for (size_t i = 0; i < n; i++) {
+		data[keep[i] / 32].effective |= 1u << (keep[i] % 32);
+		data[keep[i] / 32].permitted |= 1u << (keep[i] % 32);
+	}
+	/* the running kernel may know more than our headers */
+	{
+		FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+		if (f != NULL) {
+			if (fscanf(f, "%d", &last) != 1)
+				last = CAP_LAST_CAP;
+			fclose(f);
+		}
+	}
+	for (int c = 0; c <= last; c++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < n; i++)
+			kept |= keep[i] == c;
+		if (!kept && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+		    errno != EINVAL) {
+			str_copyf(err, "PR_CAPBSET_DROP %d: %s", c,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		str_copyf(err, "capset: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

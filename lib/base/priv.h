@@ -21,5 +21,12 @@ int priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *err);
 int priv_drop(const char *user, struct str *err);
 /* priv_is_root - whether the effective uid is 0. */
 bool priv_is_root(void);
+/* priv_no_new_privs - nothing this process or its children execute may
+ * gain privileges (setuid bits, file capabilities): 0 or -1 with err. */
+int priv_no_new_privs(struct str *err);
+/* priv_keep_caps - a process that stays root keeps only the n
+ * capabilities in keep (CAP_* of <linux/capability.h>), also in its
+ * bounding set: 0 or -1 with err. */
+int priv_keep_caps(const int *keep, size_t n, struct str *err);
 
 #endif

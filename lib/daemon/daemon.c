@@ -74,6 +74,11 @@ daemon_start(struct daemon *d, const char *prog, int argc, char **argv)
 	if (chdir(var_base_dir) < 0)
 		log_fatal_config("%s: base_dir: cannot chdir to %s: %s",
 		    d->conf, var_base_dir, strerror(errno));
+	/* Nothing a daemon runs (pipe's commands included) may gain
+	 * privileges through a setuid file or file capabilities. */
+	if (priv_no_new_privs(&err) < 0)
+		log_fatal("%s", err.s);
+	str_free(&err);
 }
 
 void
