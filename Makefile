@@ -9,6 +9,8 @@
 #   make check-asan   unit and end-to-end tests against the sanitizer build
 #   make e2e E2E=t/e2e/test_crash.py   some of the end-to-end tests
 #   make check-pinned the crash tests on one CPU (a slow machine)
+#   make fuzz         every libFuzzer harness for FUZZ_TIME s (default 60)
+#   make check-fuzz   each for 15 s, and the regression inputs (CI)
 #   make start        deps + build + start the embedded system in ./local
 #   make install DESTDIR=... PREFIX=...
 
@@ -24,6 +26,16 @@ ifeq ($(VARIANT),asan)
 OUT      := build/asan
 BINDIR   := build/asan/bin
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+OPTLDFLAGS := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+# libFuzzer needs clang; the harnesses (fuzz/) link the libraries and
+# the daemons' parsers built with coverage, ASan and UBSan.
+CC       := clang
+OUT      := build/fuzz
+BINDIR   := build/fuzz/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer \
+            -fsanitize=address,undefined,fuzzer-no-link \
             -fno-sanitize-recover=all
 OPTLDFLAGS := -fsanitize=address,undefined
 else
@@ -90,8 +102,8 @@ $(shell mkdir -p $(OUT))
 $(file >$(OUT)/flags,$(FLAGS_NOW))
 endif
 
-.PHONY: all asan deps deps-test test check check-asan check-pinned unit e2e \
-        start stop install clean
+.PHONY: all asan deps deps-test deps-fuzz test check check-asan check-pinned \
+        unit e2e fuzz fuzz-bins check-fuzz start stop install clean
 .DEFAULT_GOAL := all
 
 all: $(PROG_BINS) $(SENDMAIL_LINKS) $(UNIT_BIN) $(OUT)/bench/smtpload \
@@ -136,6 +148,16 @@ $(OUT)/t/%: $(OUT)/t/unit/%.o \
 $(SENDMAIL_LINKS): $(BINDIR)/sendmail
 	ln -sf sendmail $@
 
+# libFuzzer harnesses, one per parser (fuzz/README.md): built by
+# VARIANT=fuzz only.  TESTED_<harness> names the daemon objects one uses.
+FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(OUT)/fuzz/%)
+TESTED_fuzz-imap := imapd/imap_parse imapd/imap_search
+fuzz-bins: $(FUZZ_BIN)
+$(FUZZ_BIN): $(OUT)/fuzz/%: $(OUT)/fuzz/%.o $(OUT)/fuzz/fuzzbuf.o \
+    $$(addprefix $(OUT)/,$$(addsuffix .o,$$(TESTED_$$*))) $(LIBROOST)
+	$(CC) -fsanitize=fuzzer,address,undefined $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Benchmarks' own programs (not installed).
 $(OUT)/bench/smtpload $(OUT)/bench/imapload $(OUT)/bench/popload: \
     $(OUT)/bench/%: $(OUT)/bench/%.o $(OUT)/bench/loadlib.o $(LIBROOST)
@@ -173,8 +195,12 @@ define install_missing
 	    apt-get install -y -qq --no-install-recommends $$missing
 endef
 
+DEB_FUZZ  := clang libclang-rt-14-dev
+
 deps:
 	$(call install_missing,$(DEB_BUILD))
+deps-fuzz:
+	$(call install_missing,$(DEB_BUILD) $(DEB_FUZZ))
 deps-test:
 	$(call install_missing,$(DEB_BUILD) $(DEB_TEST))
 
@@ -213,6 +239,16 @@ check-asan: deps-test
 check-pinned: all
 	taskset -c 0 $(MAKE) e2e \
 	    E2E="t/e2e/test_crash.py t/e2e/test_crash_delivery.py"
+
+# Fuzzing: FUZZ_TIME seconds per harness; the corpus each builds up is
+# kept in build/fuzz/corpus/, a crash lands in build/fuzz/crash/.
+FUZZ_TIME ?= 60
+fuzz: deps-fuzz
+	$(MAKE) VARIANT=fuzz fuzz-bins
+	sh fuzz/run.sh build/fuzz $(FUZZ_TIME)
+check-fuzz: deps-fuzz
+	$(MAKE) VARIANT=fuzz fuzz-bins
+	sh fuzz/run.sh build/fuzz 15
 
 EMBED_DIR ?= $(CURDIR)/local
 start: deps

@@ -531,6 +531,11 @@ parse_text(struct imap_cmd *c, const struct imap_limits *lim,
 	}
 
 	npre = c->npool;
+	if (npre == 0) {	/* no arguments, and perhaps no pool yet */
+		c->args = NULL;
+		c->nargs = 0;
+		return IMAP_READ_OK;
+	}
 	if (c->cappool < size_mul(npre, 2)) {
 		c->cappool = size_mul(npre, 2);
 		c->pool = xreallocarray(c->pool, c->cappool, sizeof(*c->pool));

@@ -1004,10 +1004,26 @@ test_literal_rate(void)
 	cur_lim = &lim;
 }
 
+/* A command without arguments on a fresh imap_cmd, whose pool is not
+ * made yet (fuzz/regress/imap/no-arguments: UBSan saw pointer
+ * arithmetic on the NULL pool). */
+static void
+test_no_arguments_fresh(void)
+{
+	struct imap_cmd c;
+
+	imap_cmd_init(&c);
+	is_int(imap_cmd_parse("a NOOP\r\n", 8, &c, &lim, &err), IMAP_READ_OK,
+	    "a command without arguments, fresh");
+	ok(c.nargs == 0 && strcmp(c.verb, "NOOP") == 0, "no arguments");
+	imap_cmd_free(&c);
+}
+
 int
 main(void)
 {
 	imap_cmd_init(&cmd);
+	test_no_arguments_fresh();
 	test_literal_rate();
 	test_tokens();
 	test_malformed();
