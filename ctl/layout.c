@@ -43,8 +43,6 @@ static const char *const user_keys[] = {
 /* Where the embedded layout keeps its certificate, under base_dir. */
 #define EMBEDDED_TLS_DIR "etc/tls"
 
-/* The account the embedded daemons run as when roostctl runs as root. */
-#define EMBEDDED_ROOT_USER "roost"
 
 static int
 mkdir_p(const char *path, mode_t mode)
@@ -114,8 +112,11 @@ ctl_layout_embedded(struct ctl *c)
 	/* The daemons sit next to roostctl in the build tree. */
 	if (self_dir(&bindir) < 0)
 		return 111;
+	/* As root the daemons get the accounts of the installed layout
+	 * (the keys' defaults, made by ctl_prepare); as anyone else, that
+	 * user is the only account there is. */
 	if (priv_is_root())
-		user = EMBEDDED_ROOT_USER;
+		user = NULL;
 	else if ((pw = getpwuid(geteuid())) != NULL)
 		user = pw->pw_name;
 	else {
@@ -140,7 +141,7 @@ ctl_layout_embedded(struct ctl *c)
 		    (long)tcp_ports[i].port + c->port_base -
 		    CTL_PORT_BASE_DEFAULT);
 	str_cats(&conf, "\n");
-	for (i = 0; i < NUSERS; i++)
+	for (i = 0; user != NULL && i < NUSERS; i++)
 		str_catf(&conf, "%s = %s\n", user_keys[i], user);
 	/* Without certificates a newcomer has no TLS client at hand:
 	 * passwords in the clear are accepted from loopback. */

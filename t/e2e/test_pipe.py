@@ -220,7 +220,7 @@ def test_uid_0_asked_is_ignored(inst, box):
 
 def test_an_include_of_roosts_account_is_refused(inst, box):
     """A command may never run as the queue's or the store's owner."""
-    roost = pwd.getpwnam("roost")
+    roost = pwd.getpwnam("roost-queue")   # cleanup_user and qmgr_user
     inc = pathlib.Path(inst.path("etc", "roost.inc"))
     inc.write_text('"|touch %s/ran"\n' % box)
     os.chown(inc, roost.pw_uid, roost.pw_gid)
