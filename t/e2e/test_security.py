@@ -3,6 +3,8 @@ no daemon can gain privileges through exec, pipe (the one that stays
 root) keeps only the capabilities a delivery needs, and every other
 daemon runs as a non-root account."""
 import os
+import pwd
+import stat
 
 import pytest
 
@@ -10,6 +12,10 @@ from roost import children, uid_of
 
 DAEMONS = ("smtpd", "cleanup", "qmgr", "lmtpd", "pipe", "authd", "imapd",
            "popd")
+ACCOUNTS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
+            "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
+            "authd": "roost-lmtp", "imapd": "roost-lmtp",
+            "popd": "roost-lmtp"}
 # CAP_DAC_READ_SEARCH (2), CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7)
 PIPE_CAPS = (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7)
 
@@ -48,3 +54,25 @@ def test_only_pipe_is_root_and_it_keeps_four_capabilities(roost):
             else:
                 assert 0 not in uid_of(pid), (name, pid)
                 assert int(st["CapEff"], 16) == 0, (name, st["CapEff"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="accounts need root")
+def test_embedded_as_root_uses_the_installed_accounts(roost):
+    for name, pids in daemon_procs(roost).items():
+        if name == "pipe":
+            continue
+        want = pwd.getpwnam(ACCOUNTS[name]).pw_uid
+        for pid in pids:
+            assert uid_of(pid) == [want] * 4, (name, pid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="accounts need root")
+def test_file_owners_and_modes(roost):
+    def owner_mode(*parts):
+        st = os.stat(roost.path(*parts))
+        return pwd.getpwuid(st.st_uid).pw_name, stat.S_IMODE(st.st_mode)
+    assert owner_mode("queue") == ("roost-queue", 0o750)
+    assert owner_mode("store") == ("roost-lmtp", 0o750)
+    roost.add_user("sec@example.test", "secret")
+    assert owner_mode("data", "passwd.db") == ("roost-lmtp", 0o640)
+    assert owner_mode("data", "users.db")[1] == 0o644
