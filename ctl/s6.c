@@ -437,7 +437,8 @@ ctl_restart(struct ctl *c, const char *svc)
 	struct str dir = STR_INIT, tmo = STR_INIT, out = STR_INIT;
 	char *argv[] = { "s6-svc", "-T", NULL, "-wR", "-r", NULL, NULL };
 	size_t i;
-	long pid = 0;
+	long pid = 0, old;
+	char up[16], ready[16];
 	int rc;
 
 	for (i = 0; i < ctl_nservices; i++)
@@ -458,11 +459,20 @@ ctl_restart(struct ctl *c, const char *svc)
 	str_copyf(&tmo, "%lld", var_start_timeout * 1000);
 	argv[2] = tmo.s;
 	argv[5] = dir.s;
+	if (svstat(c, svc, &out) != 0 ||
+	    sscanf(out.s, "%*s %*s %ld", &old) != 1)
+		old = 0;
 	rc = ctl_run(argv, NULL);
-	if (rc == 0 && svstat(c, svc, &out) == 0 &&
-	    sscanf(out.s, "%*s %*s %ld", &pid) == 1 && pid > 0)
+	/* s6-svc -wR has been seen to wait out its timeout under load
+	 * although the service came back at once: what counts is a new
+	 * pid that is up and ready */
+	if (svstat(c, svc, &out) == 0 &&
+	    sscanf(out.s, "%15s %15s %ld", up, ready, &pid) == 3 &&
+	    pid > 0 && strcmp(up, "true") == 0 &&
+	    strcmp(ready, "true") == 0 && (rc == 0 || pid != old)) {
 		printf("%s restarted (pid %ld)\n", svc, pid);
-	else {
+		rc = 0;
+	} else {
 		fprintf(stderr, "roostctl: %s did not come back ready\n", svc);
 		tail(c, svc, 5);
 		rc = 1;
