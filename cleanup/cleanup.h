@@ -20,6 +20,10 @@
 #define CLEANUP_LINE_MAX 4096
 
 #define CLEANUP_HEADER_MAX (1024 * 1024)	/* header section bytes */
+/* A message's data past message_size_limit is read (to answer 5.3.4 in
+ * step) up to this much more; a client that sends more is hung up on.
+ * smtpd and sendmail stop sending at the limit. */
+#define CLEANUP_OVER_MAX (1024 * 1024)
 #define CLEANUP_FIELDS_MAX 1000		/* header fields */
 
 enum cleanup_rc { CLEANUP_OK = 0, CLEANUP_TEMP, CLEANUP_FAIL };

@@ -102,7 +102,7 @@ static int
 content(struct session *ss, struct cleanup_msg *m, struct str *chunk)
 {
 	enum buf_status st;
-	unsigned long long n;
+	unsigned long long n, total = 0;
 	char *end;
 
 	for (;;) {
@@ -126,6 +126,19 @@ content(struct session *ss, struct cleanup_msg *m, struct str *chunk)
 		}
 		if (n == 0)
 			return 0;
+		total += n;
+		if (total > (unsigned long long)var_message_size_limit +
+		    CLEANUP_OVER_MAX) {
+			/* answered now, then hung up on: a client that
+			 * sees its write fail reads this (lib/mail/submit.c) */
+			log_warn("message data over %llu bytes: hanging up",
+			    (unsigned long long)var_message_size_limit +
+			    CLEANUP_OVER_MAX);
+			cleanup_fail(m, CLEANUP_FAIL, "5.3.4 message too big");
+			answer(ss, m);
+			(void)buf_flush(&ss->b);
+			return -1;
+		}
 		str_clear(chunk);
 		st = buf_read_exact(&ss->b, chunk, (size_t)n);
 		if (st != BUF_OK) {

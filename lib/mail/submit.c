@@ -24,6 +24,23 @@ io_fail(struct submit *s, enum buf_status st, const char *what)
 	return SUBMIT_TEMP;
 }
 
+/* early - cleanup answers a message far over the size limit before
+ * the end of its data and hangs up: after a failed write, that answer
+ * may still be there to read (s->b is dead: read through another). */
+static enum buf_status
+early(struct submit *s, struct attrs *a, struct str *err)
+{
+	enum buf_status st;
+	struct buf rb;
+
+	buf_init(&rb, s->fd, 0);
+	buf_set_timeout(&rb, 1000);
+	st = attr_read(&rb, a, ATTR_REPLY_MAX, err);
+	buf_free(&rb);
+	return st == BUF_OK && attr_get(a, "status") != NULL ? BUF_OK :
+	    BUF_ERROR;
+}
+
 /* reply - read one status list and map it to a result. */
 static enum submit_rc
 reply(struct submit *s, struct attrs *a, const char *what)
@@ -35,6 +52,8 @@ reply(struct submit *s, struct attrs *a, const char *what)
 	st = buf_flush(&s->b);
 	if (st == BUF_OK)
 		st = attr_read(&s->b, a, ATTR_REPLY_MAX, &err);
+	else if (early(s, a, &err) == BUF_OK)
+		st = BUF_OK;
 	if (st != BUF_OK) {
 		if (err.len > 0 && st == BUF_ERROR) {
 			s->in_data = 0;
@@ -139,9 +158,16 @@ submit_data(struct submit *s, const void *p, size_t n)
 		n -= k;
 	}
 	/* buf_put flushes by itself past BUF_OUT_FLUSH; report a dead
-	 * peer now rather than at the end of a long message. */
-	if (s->b.err != 0)
-		return io_fail(s, BUF_ERROR, "sending the content");
+	 * peer now rather than at the end of a long message, with its
+	 * answer if it gave one */
+	if (s->b.err != 0) {
+		struct attrs a = ATTRS_INIT;
+		enum submit_rc rc = reply(s, &a, "sending the content");
+
+		attrs_free(&a);
+		return rc != SUBMIT_OK ? rc :
+		    io_fail(s, BUF_ERROR, "sending the content");
+	}
 	return SUBMIT_OK;
 }
 

@@ -135,6 +135,22 @@ def test_message_over_limit_is_dataerr(fresh):
     assert entries(fresh) == {}
 
 
+def test_message_far_over_limit_is_dataerr_without_reading_it_all(fresh):
+    """cleanup stops reading a message 1 MiB past message_size_limit: it
+    answers 5.3.4 and hangs up, and sendmail reports that answer."""
+    fresh.start()
+    fresh.stop()
+    with open(fresh.conf, "a") as f:
+        f.write("message_size_limit = 1k\n")
+    fresh.start()
+    p = sendmail("-C", fresh.conf, "big@localhost",
+                 stdin=b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 40000)
+    assert p.returncode == EX_DATAERR, p.stderr
+    assert b"5.3.4" in p.stderr, p.stderr
+    assert entries(fresh) == {}
+    assert "hanging up" in fresh.log("cleanup")
+
+
 def test_unknown_option_warns_but_works(roost):
     p, new = queued(roost, "-Y", "-oQ/tmp", "-odi", "-oem", "w@localhost")
     assert p.returncode == 0, p.stderr
