@@ -28,21 +28,11 @@ add_peer(uid_t uid)
 		authd_peers.uid[authd_peers.n++] = uid;
 }
 
-/* user_key - the key naming authd's account: authd_user, or
- * lmtpd_user when authd_user is not set (a roost.conf written before
- * authd existed). */
-static const char *
-user_key(void)
-{
-	return strcmp(cfg_origin("authd_user"), "default") == 0 ? "lmtpd_user"
-								: "authd_user";
-}
-
-/* prepare - authd reads passwd.db, so it runs as the store's owner
- * (daemon_store_prepare, which also makes run_dir/authd for the
- * per-address login slots); its peers are root, itself and the
- * accounts of the daemons that authenticate clients (in the embedded
- * layout all of them are one). */
+/* prepare - run_dir/authd for the per-address login slots; the peers
+ * are root, itself and the accounts of the daemons that authenticate
+ * clients (in the embedded layout of an ordinary user all of them are
+ * one).  authd_user is an account of its own: the only one that reads
+ * passwd.db, with no access to the store. */
 static void
 prepare(const struct daemon *d)
 {
@@ -55,10 +45,10 @@ prepare(const struct daemon *d)
 	uid_t uid = geteuid();
 	gid_t gid;
 
-	daemon_store_prepare(d, user_key());
+	daemon_run_subdir(d, NULL, "authd_user");
 	if (priv_is_root() &&
-	    priv_lookup(cfg_str(user_key()), &uid, &gid, &err) < 0)
-		log_fatal_config("%s: %s: %s", d->conf, user_key(), err.s);
+	    priv_lookup(var_authd_user, &uid, &gid, &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, "authd_user", err.s);
 	add_peer(0);
 	add_peer(uid);
 	for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
@@ -91,5 +81,5 @@ main(int argc, char **argv)
 	/* Any local process may connect; authd_session serves only the
 	 * peers prepare() listed (SO_PEERCRED). */
 	daemon_unix_mode(0666);
-	daemon_serve(&d, "authd", endpoints, 1, user_key(), authd_session);
+	daemon_serve(&d, "authd", endpoints, 1, "authd_user", authd_session);
 }

@@ -48,6 +48,13 @@ void ctl_listen_summary(struct str *out);
 /* ctl_store_owner - as root, the account that owns the store, the
  * tables and data_dir (lmtpd_user); else -1/-1 (leave ownership). */
 void ctl_store_owner(uid_t *uid, gid_t *gid);
+/* ctl_table_owner - as root, the owner and group a table in data_dir
+ * gets: root's, and for passwd.db (passwd) authd_user's group; not
+ * root: (-1, -1), unchanged. */
+void ctl_table_owner(bool passwd, uid_t *uid, gid_t *gid);
+/* ctl_as_store_owner - fn(arg) as lmtpd_user (in a child, when root):
+ * its return value (0..255). */
+int ctl_as_store_owner(int (*fn)(void *arg), void *arg);
 
 /* Commands past the layout ones: each gets the words after its name and
  * returns the exit status (0 ok, 1 failed, 100 usage). */

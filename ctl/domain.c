@@ -69,7 +69,7 @@ ctl_cmd_domain(struct ctl *c, int argc, char **argv)
 		return 1;
 	}
 	u = users_open(dir.s);
-	ctl_store_owner(&uid, &gid);
+	ctl_table_owner(false, &uid, &gid);	/* users.db: root's */
 	if (strcmp(argv[0], "add") == 0) {
 		k = users_domain_add(u, argv[1], uid, gid, &err);
 		if (k == 0)

@@ -4,6 +4,7 @@
  * directories and users a start needs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "listen.h"
 #include "priv.h"
 #include "tls.h"
+#include "users.h"
 #include "daemon.h"
 
 /* The TCP endpoints, with their embedded ports (shifted by --port-base). */
@@ -245,6 +247,75 @@ own(const char *path, const char *user_key, mode_t mode)
 	return rc;
 }
 
+/* own_file - dir/name, if it is there, to uid:gid and mode, through a
+ * descriptor that never follows a link (a file that an account could
+ * once replace must not lead root elsewhere). */
+static int
+own_file(const char *dir, const char *name, uid_t uid, gid_t gid,
+    mode_t mode)
+{
+	struct str path = STR_INIT;
+	struct stat st;
+	int fd, rc = 0;
+
+	str_copyf(&path, "%s/%s", dir, name);
+	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		goto out;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0) {
+		fprintf(stderr, "roostctl: %s: %s\n", path.s, fd >= 0 &&
+		    !S_ISREG(st.st_mode) ? "not a regular file" :
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+out:
+	str_free(&path);
+	return rc;
+}
+
+/* tables_own - data_dir and the tables in it belong to root: only
+ * roostctl changes users, domains, passwords and forwards, and
+ * passwd.db is readable by authd's group only (doc/SECURITY.md).
+ * Made so at every start, for a layout made before. */
+static int
+tables_own(const char *dir)
+{
+	uid_t auid;
+	gid_t agid;
+
+	if (chown(dir, 0, 0) < 0 || chmod(dir, 0755) < 0) {
+		fprintf(stderr, "roostctl: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	ctl_table_owner(true, &auid, &agid);
+	return own_file(dir, USERS_DB, 0, 0, 0644) < 0 ||
+	    own_file(dir, USERS_DB ".lock", 0, 0, 0644) < 0 ||
+	    own_file(dir, PASSWD_DB, 0, agid, 0640) < 0 ||
+	    own_file(dir, PASSWD_DB ".lock", 0, 0, 0644) < 0 ? -1 : 0;
+}
+
+void
+ctl_table_owner(bool passwd, uid_t *uid, gid_t *gid)
+{
+	struct str err = STR_INIT;
+	uid_t u;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (!priv_is_root())
+		return;
+	*uid = 0;
+	*gid = 0;
+	if (passwd && priv_lookup(var_authd_user, &u, gid, &err) < 0) {
+		fprintf(stderr, "roostctl: authd_user: %s\n", err.s);
+		*gid = 0;	/* root's alone: authd cannot log anyone in */
+	}
+	str_free(&err);
+}
+
 void
 ctl_store_owner(uid_t *uid, gid_t *gid)
 {
@@ -292,7 +363,9 @@ ctl_prepare(struct ctl *c)
 	}
 	if (rc == 0) {
 		ctl_abspath("data_dir", &p);
-		rc = own(p.s, "lmtpd_user", 0755);
+		rc = mkdir_p(p.s, 0755);
+		if (rc == 0 && priv_is_root())
+			rc = tables_own(p.s);
 	}
 	if (rc == 0) {
 		ctl_abspath("run_dir", &p);

@@ -284,12 +284,18 @@ main(int argc, char **argv)
 		return ctl_restart(&c, args[1]);
 	}
 	ctl_load(&c, true);
-	/* The store, the tables and the queue belong to daemon accounts;
-	 * root acting on them would follow whatever links those accounts
-	 * planted there, so it becomes the owner first. */
+	/* The store and the queue belong to daemon accounts; root acting
+	 * on them would follow whatever links those accounts planted
+	 * there, so it becomes the owner first.  The tables in data_dir
+	 * are root's: user and domain stay root for them, and do their
+	 * work in the store as its owner (ctl_as_store_owner). */
 	if (strcmp(args[0], "queue") == 0)
 		as_owner(&c, "qmgr_user");
-	else
+	else if (strcmp(args[0], "user") == 0 ||
+	    strcmp(args[0], "domain") == 0) {
+		if (priv_is_root() && ctl_prepare(&c) < 0)
+			return 111;
+	} else
 		as_owner(&c, "lmtpd_user");
 	if (strcmp(args[0], "user") == 0)
 		return ctl_cmd_user(&c, nargs - 1, args + 1);

@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "ctl.h"
 #include "fd.h"
 #include "log.h"
+#include "priv.h"
 
 static int
 run(char *const argv[], struct str *out, bool quiet);
@@ -191,4 +193,37 @@ ctl_write_file(const char *path, const char *content, mode_t mode)
 	}
 	str_free(&tmp);
 	return rc;
+}
+
+int
+ctl_as_store_owner(int (*fn)(void *arg), void *arg)
+{
+	struct str err = STR_INIT;
+	int status, rc;
+	pid_t pid;
+
+	if (!priv_is_root())
+		return fn(arg);
+	/* root never works inside the store: the owner could have put
+	 * links there that lead anywhere */
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0) {
+		fprintf(stderr, "roostctl: fork: %s\n", strerror(errno));
+		return 111;
+	}
+	if (pid == 0) {
+		if (priv_drop(var_lmtpd_user, &err) < 0) {
+			fprintf(stderr, "roostctl: %s\n", err.s);
+			_exit(111);
+		}
+		rc = fn(arg);
+		fflush(stdout);
+		fflush(stderr);
+		_exit(rc & 0xff);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 111;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 111;
 }

@@ -2,8 +2,12 @@
  * user - roostctl user add|del|list|passwd|quota|forward|undelete.
  *
  * The user table and the password table live in data_dir (lib/mail/users.h),
- * the mailboxes in store_dir (lib/store/store.h).  Files are given to the
- * store owner (ctl_store_owner) so lmtpd and imapd can read them.  A
+ * the mailboxes in store_dir (lib/store/store.h).  The tables are
+ * root's (passwd.db readable by authd_user's group only): roostctl
+ * writes them as root, and does its work in the store as the store's
+ * owner, in a child (ctl_as_store_owner), so that neither the store's
+ * owner can change a password or a forward nor root follow a link the
+ * owner put in the store.  A
  * password never appears on the command line, in the environment or in
  * any output: it comes from one line of standard input
  * (--password-stdin) or from a terminal prompt without echo.
@@ -29,8 +33,8 @@
 struct userctx {
 	struct users *users;
 	struct str data_dir, store_dir;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid, tab_uid, pw_uid;	/* the store's, users.db's, passwd.db's */
+	gid_t gid, tab_gid, pw_gid;
 };
 
 static int
@@ -54,14 +58,9 @@ ctx_open(struct userctx *x)
 	ctl_abspath("data_dir", &x->data_dir);
 	ctl_abspath("store_dir", &x->store_dir);
 	ctl_store_owner(&x->uid, &x->gid);
-	if (mkdir(x->data_dir.s, 0755) == 0) {
-		if (x->uid != (uid_t)-1 &&
-		    chown(x->data_dir.s, x->uid, x->gid) < 0) {
-			fprintf(stderr, "roostctl: chown %s: %s\n",
-			    x->data_dir.s, strerror(errno));
-			return -1;
-		}
-	} else if (errno != EEXIST) {
+	ctl_table_owner(false, &x->tab_uid, &x->tab_gid);
+	ctl_table_owner(true, &x->pw_uid, &x->pw_gid);
+	if (mkdir(x->data_dir.s, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "roostctl: %s: %s\n", x->data_dir.s,
 		    strerror(errno));
 		return -1;
@@ -256,8 +255,8 @@ static int
 set_password(struct userctx *x, const char *name, struct str *pw)
 {
 	struct str err = STR_INIT;
-	int rc = users_passwd_set(x->users, name, pw->s, x->uid, x->gid,
-	    &err);
+	int rc = users_passwd_set(x->users, name, pw->s, x->pw_uid,
+	    x->pw_gid, &err);
 
 	if (rc < 0)
 		fprintf(stderr, "roostctl: password of %s: %s\n", name,
@@ -266,10 +265,73 @@ set_password(struct userctx *x, const char *name, struct str *pw)
 	return rc;
 }
 
+/* What is done in the store, as its owner (ctl_as_store_owner). */
+struct store_op {
+	struct userctx *x;
+	const char *name;
+	uint64_t quota;
+	const char *shown;	/* quota as the operator wrote it */
+};
+
+static int
+store_create(void *arg)
+{
+	struct store_op *op = arg;
+	struct str err = STR_INIT;
+	int rc = 0;
+
+	if (store_user_create(op->x->store_dir.s, op->name, op->quota,
+	    op->x->uid, op->x->gid, &err) != 0) {
+		fprintf(stderr, "roostctl: store of %s: %s\n", op->name,
+		    err.s);
+		rc = 1;
+	}
+	str_free(&err);
+	return rc;
+}
+
+static int
+store_remove(void *arg)
+{
+	struct store_op *op = arg;
+	struct str err = STR_INIT;
+	int rc = 0;
+
+	if (store_user_delete(op->x->store_dir.s, op->name, &err) != 0 &&
+	    store_user_exists(op->x->store_dir.s, op->name)) {
+		fprintf(stderr, "roostctl: user %s removed, but not the "
+		    "store: %s\n", op->name, err.s);
+		rc = 1;
+	}
+	str_free(&err);
+	return rc;
+}
+
+static int
+store_quota(void *arg)
+{
+	struct store_op *op = arg;
+	struct str err = STR_INIT;
+	struct store *s = NULL;
+	int rc = 0;
+
+	if (store_open(&s, op->x->store_dir.s, op->name, &err) != 0 ||
+	    store_quota_set(s, op->quota, &err) != 0) {
+		fprintf(stderr, "roostctl: store of %s: %s\n", op->name,
+		    err.s);
+		rc = 1;
+	} else
+		printf("quota of %s set to %s\n", op->name, op->shown);
+	store_close(&s);
+	str_free(&err);
+	return rc;
+}
+
 static int
 cmd_add(struct userctx *x, int argc, char **argv)
 {
 	struct user_rec rec = { STR_INIT, 0, STR_INIT, false, 0 };
+	struct store_op op;
 	struct str name = STR_INIT, err = STR_INIT, pw = STR_INIT;
 	bool from_stdin = false;
 	const char *arg = NULL;
@@ -307,8 +369,8 @@ cmd_add(struct userctx *x, int argc, char **argv)
 	if ((have = get_password(from_stdin, &pw)) < 0)
 		goto out;
 	if ((at = strchr(name.s, '@')) != NULL) {
-		int d = users_domain_add(x->users, at + 1, x->uid, x->gid,
-		    &err);
+		int d = users_domain_add(x->users, at + 1, x->tab_uid,
+		    x->tab_gid, &err);
 
 		if (d < 0) {
 			fprintf(stderr, "roostctl: %s\n", err.s);
@@ -318,7 +380,7 @@ cmd_add(struct userctx *x, int argc, char **argv)
 			printf("domain %s added\n", at + 1);
 	}
 	str_copyb(&rec.name, name.s, name.len);
-	if (users_put(x->users, &rec, x->uid, x->gid, &err) < 0) {
+	if (users_put(x->users, &rec, x->tab_uid, x->tab_gid, &err) < 0) {
 		fprintf(stderr, "roostctl: %s\n", err.s);
 		goto out;
 	}
@@ -326,10 +388,10 @@ cmd_add(struct userctx *x, int argc, char **argv)
 		(void)users_del(x->users, name.s, &err);
 		goto out;
 	}
-	if (store_user_create(x->store_dir.s, name.s, rec.quota ? rec.quota :
-	    (uint64_t)var_quota_default, x->uid, x->gid, &err) != 0) {
-		fprintf(stderr, "roostctl: store of %s: %s\n", name.s,
-		    err.s);
+	op.x = x;
+	op.name = name.s;
+	op.quota = rec.quota ? rec.quota : (uint64_t)var_quota_default;
+	if (ctl_as_store_owner(store_create, &op) != 0) {
 		(void)users_del(x->users, name.s, &err);
 		goto out;
 	}
@@ -348,6 +410,7 @@ out:
 static int
 cmd_del(struct userctx *x, int argc, char **argv)
 {
+	struct store_op op;
 	struct str name = STR_INIT, err = STR_INIT;
 	int rc = 1, r;
 
@@ -358,14 +421,14 @@ cmd_del(struct userctx *x, int argc, char **argv)
 		return 100;
 	}
 	r = users_del(x->users, name.s, &err);
+	op.x = x;
+	op.name = name.s;
 	if (r == 1)
 		fprintf(stderr, "roostctl: no such user: %s\n", name.s);
 	else if (r < 0)
 		fprintf(stderr, "roostctl: %s\n", err.s);
-	else if (store_user_delete(x->store_dir.s, name.s, &err) != 0 &&
-	    store_user_exists(x->store_dir.s, name.s))
-		fprintf(stderr, "roostctl: user %s removed, but not the "
-		    "store: %s\n", name.s, err.s);
+	else if (ctl_as_store_owner(store_remove, &op) != 0)
+		;
 	else {
 		printf("user %s removed with its mail\n", name.s);
 		rc = 0;
@@ -402,20 +465,29 @@ list_one(const struct user_rec *rec, void *arg)
 	return 0;
 }
 
+/* list_all - every user with what the store says of them, as the
+ * store's owner (users.db is readable by all). */
 static int
-cmd_list(struct userctx *x, int argc)
+list_all(void *arg)
 {
+	struct userctx *x = arg;
 	struct str err = STR_INIT;
 	int rc = 0;
 
-	if (argc != 0)
-		return usage();
 	if (users_list(x->users, list_one, x, &err) < 0) {
 		fprintf(stderr, "roostctl: %s\n", err.s);
 		rc = 1;
 	}
 	str_free(&err);
 	return rc;
+}
+
+static int
+cmd_list(struct userctx *x, int argc)
+{
+	if (argc != 0)
+		return usage();
+	return ctl_as_store_owner(list_all, x);
 }
 
 /* load - the record of an existing user: 0, or an exit code. */
@@ -442,7 +514,7 @@ save(struct userctx *x, struct user_rec *rec)
 	struct str err = STR_INIT;
 	int rc = 0;
 
-	if (users_put(x->users, rec, x->uid, x->gid, &err) < 0) {
+	if (users_put(x->users, rec, x->tab_uid, x->tab_gid, &err) < 0) {
 		fprintf(stderr, "roostctl: %s\n", err.s);
 		rc = 1;
 	}
@@ -485,8 +557,7 @@ static int
 cmd_quota(struct userctx *x, int argc, char **argv)
 {
 	struct user_rec rec = { STR_INIT, 0, STR_INIT, false, 0 };
-	struct str err = STR_INIT;
-	struct store *s = NULL;
+	struct store_op op;
 	uint64_t q;
 	int rc;
 
@@ -502,18 +573,13 @@ cmd_quota(struct userctx *x, int argc, char **argv)
 	rec.quota = q;
 	if ((rc = save(x, &rec)) != 0)
 		goto out;
-	if (store_open(&s, x->store_dir.s, rec.name.s, &err) != 0 ||
-	    store_quota_set(s, q ? q : (uint64_t)var_quota_default,
-	    &err) != 0) {
-		fprintf(stderr, "roostctl: store of %s: %s\n", rec.name.s,
-		    err.s);
-		rc = 1;
-	} else
-		printf("quota of %s set to %s\n", rec.name.s, argv[1]);
-	store_close(&s);
+	op.x = x;
+	op.name = rec.name.s;
+	op.quota = q ? q : (uint64_t)var_quota_default;
+	op.shown = argv[1];
+	rc = ctl_as_store_owner(store_quota, &op);
 out:
 	user_rec_free(&rec);
-	str_free(&err);
 	return rc;
 }
 
@@ -582,6 +648,21 @@ out:
 	return rc;
 }
 
+struct undelete_args {
+	struct ctl *c;
+	int argc;
+	char **argv;
+};
+
+/* undelete - all in the store (lib/store), as its owner */
+static int
+undelete(void *arg)
+{
+	struct undelete_args *u = arg;
+
+	return ctl_user_undelete(u->c, u->argc, u->argv);
+}
+
 int
 ctl_cmd_user(struct ctl *c, int argc, char **argv)
 {
@@ -590,8 +671,11 @@ ctl_cmd_user(struct ctl *c, int argc, char **argv)
 
 	if (argc < 1)
 		return usage();
-	if (strcmp(argv[0], "undelete") == 0)
-		return ctl_user_undelete(c, argc - 1, argv + 1);
+	if (strcmp(argv[0], "undelete") == 0) {
+		struct undelete_args u = { c, argc - 1, argv + 1 };
+
+		return ctl_as_store_owner(undelete, &u);
+	}
 	if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "del") != 0 &&
 	    strcmp(argv[0], "list") != 0 && strcmp(argv[0], "passwd") != 0 &&
 	    strcmp(argv[0], "quota") != 0 && strcmp(argv[0], "forward") != 0)

@@ -34,8 +34,8 @@ users_open(const char *data_dir)
 {
 	struct users *u = xcalloc(1, sizeof *u);
 
-	str_copyf(&u->users_path, "%s/users.db", data_dir);
-	str_copyf(&u->passwd_path, "%s/passwd.db", data_dir);
+	str_copyf(&u->users_path, "%s/" USERS_DB, data_dir);
+	str_copyf(&u->passwd_path, "%s/" PASSWD_DB, data_dir);
 	u->users = table_open(u->users_path.s);
 	u->passwd = table_open(u->passwd_path.s);
 	return u;

@@ -29,6 +29,10 @@
 
 #include "str.h"
 
+/* The files' names in data_dir. */
+#define USERS_DB "users.db"
+#define PASSWD_DB "passwd.db"
+
 struct user_rec {
 	struct str name;
 	uint64_t quota;		/* octets; 0: quota_default */

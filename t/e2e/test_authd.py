@@ -441,12 +441,19 @@ def test_saslauthd_source(inst):
         inst.ctl("restart", "authd")
 
 
-def test_authd_runs_as_store_owner(inst):
-    """authd's workers run as the store owner and the socket is 0666."""
+def test_authd_runs_as_its_own_account(inst):
+    """authd's workers run as the group that may read passwd.db, not as
+    the store's owner, and the socket is 0666."""
     from roost import children, uid_of
     pid = inst.status()["authd"]
     kids = children(pid)
     assert kids
-    owner = os.stat(inst.path("data", "passwd.db")).st_uid
-    assert all(uid_of(k)[0] == owner for k in kids)
+    group = os.stat(inst.path("data", "passwd.db")).st_gid
+    store = os.stat(inst.path("store")).st_uid
+    for k in kids:
+        with open("/proc/%d/status" % k) as f:
+            gids = [line.split()[1:] for line in f
+                    if line.startswith("Gid:")][0]
+        assert int(gids[0]) == group
+        assert uid_of(k)[0] != store or os.geteuid() != 0
     assert os.stat(inst.path("run", "auth")).st_mode & 0o777 == 0o666

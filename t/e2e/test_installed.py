@@ -11,7 +11,7 @@ from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
          "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
-         "authd": "roost-lmtp", "imapd": "roost-lmtp", "popd": "roost-lmtp"}
+         "authd": "roost-auth", "imapd": "roost-lmtp", "popd": "roost-lmtp"}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")

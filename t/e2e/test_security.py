@@ -14,7 +14,7 @@ DAEMONS = ("smtpd", "cleanup", "qmgr", "lmtpd", "pipe", "authd", "imapd",
            "popd")
 ACCOUNTS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
             "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
-            "authd": "roost-lmtp", "imapd": "roost-lmtp",
+            "authd": "roost-auth", "imapd": "roost-lmtp",
             "popd": "roost-lmtp"}
 # CAP_DAC_READ_SEARCH (2), CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7)
 PIPE_CAPS = (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7)
@@ -74,5 +74,10 @@ def test_file_owners_and_modes(roost):
     assert owner_mode("queue") == ("roost-queue", 0o750)
     assert owner_mode("store") == ("roost-lmtp", 0o750)
     roost.add_user("sec@example.test", "secret")
-    assert owner_mode("data", "passwd.db") == ("roost-lmtp", 0o640)
-    assert owner_mode("data", "users.db")[1] == 0o644
+    # only roostctl (root) changes users, passwords and forwards, and
+    # only authd's group reads the password table
+    assert owner_mode("data") == ("root", 0o755)
+    assert owner_mode("data", "users.db") == ("root", 0o644)
+    assert owner_mode("data", "passwd.db") == ("root", 0o640)
+    assert os.stat(roost.path("data", "passwd.db")).st_gid == \
+        pwd.getpwnam("roost-auth").pw_gid

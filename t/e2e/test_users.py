@@ -1,6 +1,7 @@
 """roostctl user and domain commands, passwords from stdin and from a
 terminal, and newaliases, on a running instance."""
 import os
+import pwd
 import pty
 import select
 import subprocess
@@ -70,7 +71,7 @@ def test_user_add_password_stdin(roost):
     assert "example.test" in roost.ctl("domain", "list").stdout.split()
     # The store exists at once: mail never bounces for a new user.
     assert os.path.isdir(roost.path("store", "u", "alice@example.test"))
-    # Only a hash is kept, in a file the store owner can read.
+    # Only a hash is kept, in a file only authd's account can read.
     db = roost.path("data", "passwd.db")
     with open(db, "rb") as f:
         data = f.read()
@@ -78,8 +79,12 @@ def test_user_add_password_stdin(roost):
     assert b"crypt=$y$" in data or b"crypt=$6$" in data
     st = os.stat(db)
     assert st.st_mode & 0o777 == 0o640
-    # ... the store owner, so lmtpd and imapd can check passwords.
-    assert st.st_uid == os.stat(roost.path("store")).st_uid
+    if os.geteuid() == 0:
+        # root's, group authd_user's: not the store owner's, which
+        # could otherwise read every hash and change any password
+        assert st.st_uid == 0
+        assert st.st_gid == pwd.getpwnam("roost-auth").pw_gid
+        assert st.st_uid != os.stat(roost.path("store")).st_uid
     assert os.stat(roost.path("data", "users.db")).st_mode & 0o777 == 0o644
 
 
