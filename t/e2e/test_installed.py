@@ -1,6 +1,8 @@
 """The installed layout: absolute FHS-style paths and one user per
 daemon, driven through roostctl -c (the paths live in a temporary
-directory so the test leaves the machine as it found it)."""
+directory so the test leaves the machine as it found it), and the
+security map of doc/SECURITY.md on it, as test_security checks it on the
+embedded layout."""
 import os
 import pwd
 import subprocess
@@ -8,6 +10,7 @@ import subprocess
 import pytest
 
 from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
+from test_security import PIPE_CAPS, status
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
          "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
@@ -48,12 +51,30 @@ def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
         assert r.returncode == 0, r.stderr
         st = subprocess.run(ctl + ["status"], capture_output=True,
                             text=True).stdout
-        for svc, user in USERS.items():
-            uid = pwd.getpwnam(user).pw_uid
+        def pids(svc):
             line = [l for l in st.splitlines() if l.startswith(svc + " ")][0]
             pid = int(line.split("pid ")[1].split(")")[0])
-            for p in [pid] + children(pid):
+            return [pid] + children(pid)
+        for svc, user in USERS.items():
+            uid = pwd.getpwnam(user).pw_uid
+            for p in pids(svc):
                 assert uid_of(p) == [uid] * 4, (svc, p)
+                assert status(p)["NoNewPrivs"] == "1", (svc, p)
+                assert int(status(p)["CapEff"], 16) == 0, (svc, p)
+        # pipe alone stays root, with four capabilities
+        for p in pids("pipe"):
+            assert uid_of(p)[0] == 0
+            assert int(status(p)["CapBnd"], 16) == PIPE_CAPS
+        # the tables are root's; only authd's group reads passwd.db
+        r = subprocess.run(ctl + ["user", "add", "inst@example.test",
+                                  "--password-stdin"], input="pw\n",
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        lib = os.stat(tmp_path / "lib")
+        pw = os.stat(tmp_path / "lib" / "passwd.db")
+        assert (lib.st_uid, lib.st_mode & 0o777) == (0, 0o755)
+        assert (pw.st_uid, pw.st_gid, pw.st_mode & 0o777) == \
+            (0, pwd.getpwnam("roost-auth").pw_gid, 0o640)
         # The store belongs to the delivery user, the logs to roost-log.
         assert os.stat(tmp_path / "lib" / "store").st_uid == \
             pwd.getpwnam("roost-lmtp").pw_uid
