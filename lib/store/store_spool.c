@@ -33,9 +33,9 @@ struct store_spool {
 	int failed_rc;		/* what the failure returned */
 };
 
-/* io_rc - the store_rc of a failed write: a full file system (or user
- * quota of the system) is STORE_NOSPACE, so that the caller can say
- * so (452 4.3.1). */
+/* io_rc - the store_rc of a failed write: a full disk (ENOSPC, or a
+ * disk quota: EDQUOT) is STORE_NOSPACE, so that the caller can say so
+ * (452 4.3.1). */
 static int
 io_rc(void)
 {

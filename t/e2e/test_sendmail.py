@@ -122,14 +122,20 @@ def test_message_over_held_size_is_streamed(roost, tmp_path):
     assert b"line 000000\n" in data and b"line 019999\n" in data
 
 
-def test_message_over_limit_is_dataerr(fresh):
+def send_over_1k_limit(fresh, lines):
+    """sendmail, on an instance whose message_size_limit is 1k, with a
+    message of lines lines of 71 octets: its result."""
     fresh.start()
     fresh.stop()
     with open(fresh.conf, "a") as f:
         f.write("message_size_limit = 1k\n")
     fresh.start()
-    p = sendmail("-C", fresh.conf, "big@localhost",
-                 stdin=b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 200)
+    return sendmail("-C", fresh.conf, "big@localhost",
+                    stdin=b"Subject: big\n\n" + (b"x" * 70 + b"\n") * lines)
+
+
+def test_message_over_limit_is_dataerr(fresh):
+    p = send_over_1k_limit(fresh, 200)
     assert p.returncode == EX_DATAERR, p.stderr
     assert p.stderr.startswith(b"sendmail: fatal: message not queued: ")
     assert entries(fresh) == {}
@@ -138,13 +144,7 @@ def test_message_over_limit_is_dataerr(fresh):
 def test_message_far_over_limit_is_dataerr_without_reading_it_all(fresh):
     """cleanup stops reading a message 1 MiB past message_size_limit: it
     answers 5.3.4 and hangs up, and sendmail reports that answer."""
-    fresh.start()
-    fresh.stop()
-    with open(fresh.conf, "a") as f:
-        f.write("message_size_limit = 1k\n")
-    fresh.start()
-    p = sendmail("-C", fresh.conf, "big@localhost",
-                 stdin=b"Subject: big\n\n" + (b"x" * 70 + b"\n") * 40000)
+    p = send_over_1k_limit(fresh, 40000)
     assert p.returncode == EX_DATAERR, p.stderr
     assert b"5.3.4" in p.stderr, p.stderr
     assert entries(fresh) == {}
