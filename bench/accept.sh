@@ -42,44 +42,10 @@ if [ "$ONLY" != postfix ]; then
 fi
 sleep 1
 
+# load PORT - one load (bench_rounds' seconds do not apply: N messages)
 load() { "$LOADGEN" -n "$N" -c "$C" -s "$S" \
     -t user@remote.example "127.0.0.1:$1"; }
-# Warm both up, then alternate them over ROUNDS rounds.
-[ "$ONLY" = roost ] || load "$PF_PORT" >/dev/null 2>&1 || true
-[ "$ONLY" = postfix ] || load $((ROOST_BASE + 25)) >/dev/null 2>&1 || true
-pf_name="postfix $(postconf -d mail_version | cut -d' ' -f3)"
-pf_rates='' ro_rates='' ratios=''
-round=1
-while [ "$round" -le "$ROUNDS" ]; do
-	pf='' ro=''
-	if [ "$ONLY" != roost ]; then
-		sync
-		out=$(load "$PF_PORT") || true
-		echo "round $round $pf_name: $out"
-		pf=$(bench_rate "$out")
-		pf_rates="$pf_rates $pf"
-	fi
-	if [ "$ONLY" != postfix ]; then
-		sync
-		out=$(load $((ROOST_BASE + 25))) || true
-		echo "round $round roost: $out"
-		ro=$(bench_rate "$out")
-		ro_rates="$ro_rates $ro"
-	fi
-	if [ -n "$pf" ] && [ -n "$ro" ]; then
-		r=$(awk -v p="$pf" -v r="$ro" \
-		    'BEGIN { printf "%.2f", (p > 0 ? r / p : 0) }')
-		ratios="$ratios $r"
-		echo "round $round: ratio roost/postfix $r"
-	fi
-	round=$((round + 1))
-done
-# shellcheck disable=SC2086 # the lists are split on purpose
-[ -z "$pf_rates" ] || echo "postfix accepted msg/s:$pf_rates" \
-    "(median $(bench_median $pf_rates))"
-# shellcheck disable=SC2086
-[ -z "$ro_rates" ] || echo "roost accepted msg/s:$ro_rates" \
-    "(median $(bench_median $ro_rates))"
-# shellcheck disable=SC2086
-[ -z "$ratios" ] || echo "ratio roost/postfix, accepted: median" \
-    "$(bench_median $ratios) of$ratios"
+# shellcheck disable=SC2034 # bench_rounds reads them
+peer=postfix dc_name="postfix $(postconf -d mail_version 2>/dev/null |
+    cut -d' ' -f3)" T='' WARM=''
+bench_rounds "$PF_PORT" $((ROOST_BASE + 25)) "accepted msg/s"

@@ -177,16 +177,18 @@ bench_median() {
 	    awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
 }
 
-# bench_rounds DC_PORT RO_PORT UNIT - the caller's `load PORT SECONDS`
-# on Dovecot and on roost: a warm-up of WARM seconds on each, then ROUNDS
-# rounds alternating the two (ONLY=dovecot|roost runs one side), each
-# after a sync and a pause, printing both rates and their ratio; last
-# the rates and the median ratio, UNIT naming what the rate counts.
-# Needs T (seconds per round) and dc_name.
+# bench_rounds PEER_PORT RO_PORT UNIT - the caller's `load PORT SECONDS`
+# on the peer (Dovecot, or Postfix with peer=postfix) and on roost: a
+# warm-up of WARM seconds on each, then ROUNDS rounds alternating the two
+# (ONLY=<peer>|roost runs one side), each after a sync and a pause,
+# printing both rates and their ratio; last the rates and the median
+# ratio, UNIT naming what the rate counts.  Needs T (seconds per round)
+# and dc_name (the peer's name and version).
 bench_rounds() {
+	p=${peer:-dovecot}
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	[ "$ONLY" = roost ] || load "$1" "$WARM" >/dev/null || true
-	[ "$ONLY" = dovecot ] || load "$2" "$WARM" >/dev/null || true
+	[ "$ONLY" = "$p" ] || load "$2" "$WARM" >/dev/null || true
 	dc_rates='' ro_rates='' ratios=''
 	round=1
 	while [ "$round" -le "$ROUNDS" ]; do
@@ -194,12 +196,12 @@ bench_rounds() {
 		if [ "$ONLY" != roost ]; then
 			sync
 			sleep 2
-			out=$(load "$1" "$T") || echo "dovecot: failures" >&2
+			out=$(load "$1" "$T") || echo "$p: failures" >&2
 			echo "round $round $dc_name: $out"
 			dc=$(bench_field rate "$out")
 			dc_rates="$dc_rates $dc"
 		fi
-		if [ "$ONLY" != dovecot ]; then
+		if [ "$ONLY" != "$p" ]; then
 			sync
 			sleep 2
 			out=$(load "$2" "$T") || echo "roost: failures" >&2
@@ -211,19 +213,19 @@ bench_rounds() {
 			r=$(awk -v d="$dc" -v r="$ro" \
 			    'BEGIN { printf "%.2f", (d > 0 ? r / d : 0) }')
 			ratios="$ratios $r"
-			echo "round $round: ratio roost/dovecot $r"
+			echo "round $round: ratio roost/$p $r"
 		fi
 		round=$((round + 1))
 	done
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# shellcheck disable=SC2086 # the lists are split on purpose
-	[ -z "$dc_rates" ] || echo "dovecot $3:$dc_rates (median" \
+	[ -z "$dc_rates" ] || echo "$p $3:$dc_rates (median" \
 	    "$(bench_median $dc_rates))"
 	# shellcheck disable=SC2086
 	[ -z "$ro_rates" ] || echo "roost $3:$ro_rates (median" \
 	    "$(bench_median $ro_rates))"
 	# shellcheck disable=SC2086
-	[ -z "$ratios" ] || echo "ratio roost/dovecot, $3: median" \
+	[ -z "$ratios" ] || echo "ratio roost/$p, $3: median" \
 	    "$(bench_median $ratios) of$ratios"
 }
 
