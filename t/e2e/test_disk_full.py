@@ -4,6 +4,7 @@ the message itself fills it) and leaves nothing queued; a full store gets
 452 4.3.1 from lmtpd and qmgr keeps the message; when space returns,
 mail flows again by itself, each message delivered once."""
 import errno
+import imaplib
 import os
 import smtplib
 import subprocess
@@ -142,6 +143,14 @@ def test_full_store_defers_and_delivers_once_space_returns(r):
         r.log("qmgr")[-2000:]
     assert delivered(r, marker) == 0
     assert len(queued(r)) == 1
+    # an IMAP APPEND meets the same full disk, and says so
+    im = imaplib.IMAP4("127.0.0.1", r.port("imap"), timeout=30)
+    try:
+        im.login(USER, "secret")
+        typ, data = im.append("INBOX", None, None, message("append"))
+        assert typ == "NO" and data[0].startswith(b"[UNAVAILABLE]"), data
+    finally:
+        im.logout()
     os.unlink(filler)
     assert wait_for(lambda: delivered(r, marker) == 1, 30), \
         r.log("qmgr")[-2000:]
