@@ -148,7 +148,7 @@ def test_message_far_over_limit_is_dataerr_without_reading_it_all(fresh):
     assert p.returncode == EX_DATAERR, p.stderr
     assert b"5.3.4" in p.stderr, p.stderr
     assert entries(fresh) == {}
-    assert "hanging up" in fresh.log("cleanup")
+    assert wait_for(lambda: "hanging up" in fresh.log("cleanup"), 10)
 
 
 def test_unknown_option_warns_but_works(roost):
