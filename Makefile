@@ -66,7 +66,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -l
 LDLIBS_authd := $(shell pkg-config --libs libsasl2 2>/dev/null || echo -lsasl2)
 
 # Programs: folder -> binary name.
-DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imapd popd
+DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imap-login imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 
@@ -124,8 +124,13 @@ $(OUT)/lib/lib$1.a: $(patsubst %.c,$(OUT)/%.o,$(wildcard lib/$1/*.c))
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$l)))
 
+# A program that shares another's parser names its objects: OBJ_<prog>.
+OBJ_imap-login := imapd/imap_parse imapd/imap_search
+$(OUT)/imap-login/%.o: CPPFLAGS += -Iimapd
+
 define prog_rule
-$(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) $(LIBROOST)
+$(BINDIR)/$1: $(patsubst %.c,$(OUT)/%.o,$(call src_of,$1)) \
+    $(addprefix $(OUT)/,$(addsuffix .o,$(OBJ_$1))) $(LIBROOST)
 	@mkdir -p $$(@D)
 	$$(CC) $(OPTLDFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $(LDLIBS_$1)
 endef

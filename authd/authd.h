@@ -1,7 +1,8 @@
 /*
  * authd - the authentication daemon: libsasl2's server side, the
  * password table and the failed-login counters, for smtpd, imapd and
- * popd (lib/mail/authc.h is their client; the protocol is in authd(8)).
+ * popd and the login processes (lib/mail/authc.h is their client; the
+ * protocol is in authd(8)).
  *
  * Files: main.c wires; authd_session.c speaks the line protocol and
  * applies the throttle and plaintext rules; authd_sasl.c drives
@@ -36,9 +37,11 @@ struct authd_attempt {
 	enum authd_reason reason;
 };
 
-/* The peers authd serves (SO_PEERCRED), set up by main(). */
+/* The peers authd serves (SO_PEERCRED), set up by main(); redeem:
+ * the peer may redeem tickets (imapd, popd, root, authd itself). */
 struct authd_peers {
 	uid_t uid[8];
+	bool redeem[8];
 	size_t n;
 };
 
@@ -67,6 +70,23 @@ int authd_sasl_step(
 /* authd_sasl_user - the authorised user after success. */
 const char *authd_sasl_user(struct authd_sasl *s);
 void authd_sasl_end(struct authd_sasl **sp);
+
+/* authd_ticket.c: one-time tickets from a login process to the daemon
+ * that serves the session (authc.h: TICKET, REDEEM). */
+#define AUTHD_TICKET_HEX 32
+/* authd_ticket_prepare - make run_dir/authd/tickets (owned by uid:gid
+ * when chown_it). */
+void authd_ticket_prepare(uid_t uid, gid_t gid, bool chown_it);
+/* authd_ticket_ok - whether hex has a ticket's form. */
+bool authd_ticket_ok(const char *hex);
+/* authd_ticket_issue - a new ticket for user of service into hex: 0, or
+ * -1 (logged). */
+int authd_ticket_issue(const char *service, const char *user,
+    char hex[AUTHD_TICKET_HEX + 1]);
+/* authd_ticket_redeem - the user of ticket hex for service, once: 0, or
+ * -1 when there is no such live ticket for service. */
+int authd_ticket_redeem(const char *service, const char *hex,
+    struct str *user);
 
 void authd_session(int fd, const struct server_listener *l, void *ctx);
 

@@ -1,6 +1,7 @@
 /*
- * authd_session - one connection from smtpd, imapd or popd: the line
- * protocol of authd(8) (summed up in lib/mail/authc.h), the plaintext rule
+ * authd_session - one connection from smtpd, a login process, imapd or
+ * popd: the line protocol of authd(8) (summed up in lib/mail/authc.h),
+ * one-time login tickets (authd_ticket.c), the plaintext rule
  * (auth_plaintext), the failed-login throttle (lib/daemon/auth_throttle.h)
  * and one log line per attempt.
  *
@@ -30,6 +31,15 @@ struct auth_throttle *authd_throttle;
 struct authd_peers authd_peers;
 
 #define TOKENS_MAX 8
+
+/* One connection: who it is, and the last success on it, which a
+ * TICKET request right after may turn into a ticket. */
+struct conn {
+	bool may_redeem;
+	bool ticketable;
+	char service[33];
+	struct str user;
+};
 #define REFUSED "fail reason=\"mechanism refused\""
 #define BLOCKED "fail reason=\"blocked ip\""
 #define BLOCKED_IP "too many failed logins from this address"
@@ -374,7 +384,7 @@ exchange(struct buf *b, struct authd_attempt *a, const struct str *ir,
 /* cmd_auth - AUTH <service> <mech> <ip> <secured> <ir>: 0 to go on, -1
  * malformed (the caller answers and closes), -2 to close quietly. */
 static int
-cmd_auth(struct buf *b, char **tok, int n)
+cmd_auth(struct buf *b, struct conn *cn, char **tok, int n)
 {
 	struct authd_attempt a = {
 	    NULL, NULL, NULL, false, STR_INIT, AUTHD_R_NONE};
@@ -430,6 +440,9 @@ cmd_auth(struct buf *b, char **tok, int n)
 
 		auth_throttle_success(authd_throttle, user, a.ip, now);
 		log_attempt(&a, user, "ok");
+		cn->ticketable = true;
+		snprintf(cn->service, sizeof cn->service, "%s", a.service);
+		str_copys(&cn->user, user);
 		base64_encode(out.s, out.len, &enc);
 		if (enc.len > 0)
 			reply(b, "OK %s %s", user, enc.s);
@@ -481,8 +494,52 @@ out:
 	return ret;
 }
 
+/* cmd_ticket - TICKET, right after an OK on this connection: a
+ * one-time ticket for that user and service. */
+static int
+cmd_ticket(struct buf *b, struct conn *cn, int n)
+{
+	char hex[AUTHD_TICKET_HEX + 1];
+
+	if (n != 1 || !cn->ticketable)
+		return -1;
+	cn->ticketable = false;
+	if (authd_ticket_issue(cn->service, cn->user.s, hex) < 0)
+		reply(b, "FAIL tempfail 0 cannot issue a ticket");
+	else
+		reply(b, "TICKET %s", hex);
+	return 0;
+}
+
+/* cmd_redeem - REDEEM <service> <ticket>: the ticket's user, once. */
+static int
+cmd_redeem(struct buf *b, struct conn *cn, char **tok, int n)
+{
+	struct str user = STR_INIT, u = STR_INIT;
+
+	if (n != 3 || !service_ok(tok[1]) || !authd_ticket_ok(tok[2]))
+		return -1;
+	if (!cn->may_redeem) {
+		log_warn("ticket refused: this peer may not redeem tickets");
+		reply(b, "FAIL tempfail 0 permission denied");
+	} else if (authd_ticket_redeem(tok[1], tok[2], &user) < 0) {
+		log_warn("ticket refused: unknown, used or expired (service=%s)",
+		    tok[1]);
+		reply(b, "FAIL credentials 0 unknown ticket");
+	} else {
+		log_info("ticket redeemed user=%s service=%s",
+		    printable(user.s, &u), tok[1]);
+		reply(b, "OK %s", user.s);
+	}
+	str_free(&user);
+	str_free(&u);
+	return 0;
+}
+
+/* peer_allowed - whether the peer may talk to authd at all, and
+ * whether it may redeem tickets. */
 static bool
-peer_allowed(int fd)
+peer_allowed(int fd, bool *redeem)
 {
 	uid_t uid;
 	gid_t gid;
@@ -493,10 +550,12 @@ peer_allowed(int fd)
 		return false;
 	}
 	for (size_t i = 0; i < authd_peers.n; i++)
-		if (authd_peers.uid[i] == uid)
+		if (authd_peers.uid[i] == uid) {
+			*redeem = authd_peers.redeem[i];
 			return true;
+		}
 	log_warn("refused peer uid=%ld pid=%ld: not root, authd, smtpd, "
-		 "imapd or popd",
+		 "imapd, popd or a login process",
 	    (long)uid, (long)pid);
 	return false;
 }
@@ -506,6 +565,7 @@ authd_session(int fd, const struct server_listener *l, void *ctx)
 {
 	struct buf b;
 	struct str line = STR_INIT;
+	struct conn cn = { .user = STR_INIT };
 	char *tok[TOKENS_MAX];
 	int n, rc;
 
@@ -513,7 +573,7 @@ authd_session(int fd, const struct server_listener *l, void *ctx)
 	(void)ctx;
 	buf_init(&b, fd, 0);
 	buf_set_timeout(&b, (int)var_authd_timeout * 1000);
-	if (!peer_allowed(fd)) {
+	if (!peer_allowed(fd, &cn.may_redeem)) {
 		reply(&b, "FAIL tempfail 0 permission denied");
 		goto out;
 	}
@@ -530,12 +590,20 @@ authd_session(int fd, const struct server_listener *l, void *ctx)
 			if (memchr(line.s, '\0', line.len) == NULL &&
 			    memchr(line.s, '\r', line.len) == NULL &&
 			    (n = split(line.s, tok, TOKENS_MAX)) > 0) {
+				bool ticketable = cn.ticketable;
+
+				cn.ticketable = false;
 				if (strcmp(tok[0], "VERSION") == 0)
 					rc = cmd_version(&b, tok, n);
 				else if (strcmp(tok[0], "MECHS") == 0)
 					rc = cmd_mechs(&b, tok, n);
 				else if (strcmp(tok[0], "AUTH") == 0)
-					rc = cmd_auth(&b, tok, n);
+					rc = cmd_auth(&b, &cn, tok, n);
+				else if (strcmp(tok[0], "TICKET") == 0) {
+					cn.ticketable = ticketable;
+					rc = cmd_ticket(&b, &cn, n);
+				} else if (strcmp(tok[0], "REDEEM") == 0)
+					rc = cmd_redeem(&b, &cn, tok, n);
 			}
 		}
 		if (rc == -2)
@@ -554,5 +622,6 @@ out:
 	if (line.s != NULL)
 		explicit_bzero(line.s, line.len);
 	str_free(&line);
+	str_free(&cn.user);
 	buf_free(&b);
 }

@@ -14,51 +14,67 @@
 #include "log.h"
 #include "priv.h"
 
+static struct str login_sock = STR_INIT;
+
 static const struct daemon_endpoint endpoints[] = {
     {"authd_listen", "auth"},
 };
 
 static void
-add_peer(uid_t uid)
+add_peer(uid_t uid, bool redeem)
 {
 	for (size_t i = 0; i < authd_peers.n; i++)
-		if (authd_peers.uid[i] == uid)
+		if (authd_peers.uid[i] == uid) {
+			authd_peers.redeem[i] |= redeem;
 			return;
-	if (authd_peers.n < sizeof authd_peers.uid / sizeof authd_peers.uid[0])
+		}
+	if (authd_peers.n < sizeof authd_peers.uid / sizeof authd_peers.uid[0]) {
+		authd_peers.redeem[authd_peers.n] = redeem;
 		authd_peers.uid[authd_peers.n++] = uid;
+	}
 }
 
-/* prepare - run_dir/authd for the per-address login slots; the peers
- * are root, itself and the accounts of the daemons that authenticate
- * clients (in the embedded layout of an ordinary user all of them are
- * one).  authd_user is an account of its own: the only one that reads
+/* prepare - run_dir/authd for the per-address login slots and the
+ * tickets; the peers are root, itself and the accounts of the daemons
+ * that authenticate clients (in the embedded layout of an ordinary user
+ * all of them are one), and only imapd and popd may redeem tickets.
+ * authd_user is an account of its own: the only one that reads
  * passwd.db, with no access to the store. */
 static void
 prepare(const struct daemon *d)
 {
-	static const char *const clients[] = {
-	    "smtpd_user",
-	    "imapd_user",
-	    "popd_user",
+	static const struct {
+		const char *key;
+		bool redeem;
+	} clients[] = {
+	    {"smtpd_user", false},
+	    {"login_user", false},
+	    {"imapd_user", true},
+	    {"popd_user", true},
 	};
 	struct str err = STR_INIT;
 	uid_t uid = geteuid();
-	gid_t gid;
+	gid_t gid = getegid();
 
 	daemon_run_subdir(d, NULL, "authd_user");
 	if (priv_is_root() &&
 	    priv_lookup(var_authd_user, &uid, &gid, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, "authd_user", err.s);
-	add_peer(0);
-	add_peer(uid);
+	authd_ticket_prepare(uid, gid, priv_is_root());
+	add_peer(0, true);
+	add_peer(uid, true);
 	for (size_t i = 0; i < sizeof clients / sizeof clients[0]; i++) {
-		if (priv_lookup(cfg_str(clients[i]), &uid, &gid, &err) == 0)
-			add_peer(uid);
+		if (priv_lookup(cfg_str(clients[i].key), &uid, &gid, &err) == 0)
+			add_peer(uid, clients[i].redeem);
 		else
 			log_warn("%s: %s: %s (it cannot use authd)", d->conf,
-			    clients[i], err.s);
+			    clients[i].key, err.s);
 	}
 	str_free(&err);
+	/* The login processes, chrooted to login_dir, find authd there. */
+	daemon_login_dir(d);
+	str_copyf(&login_sock, "unix:%s/auth", var_login_dir);
+	daemon_listen_also("login_dir", login_sock.s, "auth");
 }
 
 int

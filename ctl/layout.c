@@ -38,7 +38,7 @@ static const struct {
 
 static const char *const user_keys[] = {
 	"smtpd_user", "cleanup_user", "qmgr_user", "lmtpd_user",
-	"authd_user", "imapd_user", "popd_user", "log_user",
+	"authd_user", "imapd_user", "popd_user", "login_user", "log_user",
 };
 #define NUSERS (sizeof user_keys / sizeof user_keys[0])
 

@@ -1,8 +1,9 @@
 /*
  * imapd - shared declarations of the IMAP server.
  *
- * One worker process serves one connection at a time (lib/daemon/server.c);
- * struct imapd is that connection's state.  Command handlers take the
+ * One worker process serves one session at a time (lib/daemon/server.c),
+ * from login on: imap-login speaks to the client until it has logged
+ * in and hands it over (imapd_login.c); struct imapd is its state.  Command handlers take the
  * parsed command, write untagged responses and the tagged completion
  * into st->ss.b themselves, and return.  After each command the
  * session loop reports what changed in the selected mailbox where RFC
@@ -20,8 +21,8 @@
 #include "session.h"
 #include "store.h"
 
-#define IMAPD_ROLE_IMAP "imap"
-#define IMAPD_ROLE_IMAPS "imaps"
+/* Sessions come from imap-login, over login_dir/imapd. */
+#define IMAPD_ROLE_LOGIN "login"
 
 /* Nesting of lists and of SEARCH keys we accept. */
 #define IMAPD_DEPTH_MAX 32
@@ -50,16 +51,17 @@ struct imapd {
 	struct imap_limits lim;
 	enum imapd_state state;
 	const char *store_dir;
-	struct authc_memo mechs;	/* authd's mechanisms (imapd_auth.c) */
 	struct store *store;	/* after login */
 	struct str user;	/* the store user name, after login */
 	int notify_fd;		/* store_notify_open, during IDLE */
 	bool utf8;		/* ENABLE UTF8=ACCEPT: names are UTF-8 */
 	bool rev2;		/* ENABLE IMAP4rev2 */
 	bool condstore;		/* CONDSTORE enabled (RFC 7162 3.1) */
-	unsigned auth_failures;
 	unsigned bad_commands;	/* in a row; too many closes */
 	int slot_ip, slot_user;	/* lib/base/slots.h locks, or -1 */
+	int client_fd;		/* the client's connection (or the TLS
+				 * relay's socket), from imap-login */
+	bool adopted;		/* ss is open */
 	/* The tagged completion of the command running: kept back until
 	 * the untagged news the command may carry has been written. */
 	struct str tagged;
@@ -75,17 +77,16 @@ struct imapd {
 	struct str kwlist;	/* keywords announced in FLAGS */
 };
 
-/* imapd_session - serve one IMAP connection to the end. */
+/* imapd_session - serve one session imap-login hands over on fd. */
 void imapd_session(int fd, const struct server_listener *l, void *ctx);
-/* imapd_caps - the capability list for the session's state. */
+/* imapd_caps - the capability list of the authenticated states. */
 void imapd_caps(struct imapd *st, struct str *out);
 
-/* imapd_auth.c: LOGIN and AUTHENTICATE through authd(8).
- * imapd_auth_caps - " AUTH=..." for each mechanism authd offers this
- * connection, and " LOGINDISABLED" where it refuses passwords. */
-void imapd_auth_caps(struct imapd *st, struct str *out);
-void imapd_cmd_login(struct imapd *st, const struct imap_cmd *c);
-void imapd_cmd_authenticate(struct imapd *st, const struct imap_cmd *c);
+/* imapd_login.c: imapd_adopt - take the session imap-login hands over
+ * on sock, and answer its login: true when it is in the authenticated
+ * state; false to end it (st->adopted: ss is open and must be closed). */
+bool imapd_adopt(struct imapd *st, int sock,
+    const struct server_listener *l);
 
 /* ---- replies (imapd_session.c) ---- */
 /* imapd_ok/no/bad - the tagged completion for c: "tag OK text". */

@@ -1,8 +1,8 @@
 /*
- * imapd_session - one IMAP connection: the command loop, the state
- * machine of RFC 3501 3 / RFC 9051 3, login, and the commands valid in
- * any state (CAPABILITY, NOOP, LOGOUT, ID, ENABLE), and TLS: STARTTLS
- * (RFC 2595, RFC 9051 6.2.1) and implicit TLS on port 993 (RFC 8314).
+ * imapd_session - one IMAP session from login on (imap-login serves the
+ * not-authenticated state and TLS): the command loop, the states of RFC
+ * 3501 3 / RFC 9051 3 after login, and the commands valid in any state
+ * (CAPABILITY, NOOP, LOGOUT, ID, ENABLE).
  *
  * Every command is read whole (imap_parse.c), dispatched by verb and
  * state, and answered; the tagged completion is held back in
@@ -21,15 +21,11 @@
 #include "imapd.h"
 #include "log.h"
 #include "mime.h"
-#include "tls.h"
 
 #define CAPS_ANY "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE LITERAL+"
 #define CAPS_AUTH " IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN LIST-EXTENDED" \
 	" LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE MOVE CONDSTORE ESEARCH" \
 	" SEARCHRES BINARY MULTIAPPEND STATUS=SIZE UTF8=ACCEPT"
-
-/* Failed logins after which the connection is closed. */
-#define AUTH_FAILURES_MAX 5
 
 /* ---- replies ---- */
 
@@ -145,13 +141,8 @@ imapd_name_out(struct imapd *st, const char *name, struct str *out)
 void
 imapd_caps(struct imapd *st, struct str *out)
 {
+	(void)st;
 	str_cats(out, CAPS_ANY);
-	if (st->state == IMAPD_NOAUTH) {
-		if (!tls_active(&st->ss.b) && tls_available())
-			str_cats(out, " STARTTLS");
-		imapd_auth_caps(st, out);
-		return;
-	}
 	str_cats(out, CAPS_AUTH);
 	str_catf(out, " APPENDLIMIT=%lld", var_message_size_limit);
 }
@@ -165,35 +156,6 @@ cmd_capability(struct imapd *st, const struct imap_cmd *c)
 	buf_printf(&st->ss.b, "* CAPABILITY %s\r\n", s.s);
 	str_free(&s);
 	imapd_ok(st, c, "CAPABILITY completed");
-}
-
-/* cmd_starttls - RFC 9051 6.2.1: the tagged OK, then the handshake;
- * the client asks for CAPABILITY again if it wants it. */
-static void
-cmd_starttls(struct imapd *st, const struct imap_cmd *c)
-{
-	struct str err = STR_INIT;
-
-	if (c->nargs != 0) {
-		imapd_bad(st, c, "STARTTLS takes no arguments");
-		return;
-	}
-	if (tls_active(&st->ss.b)) {
-		imapd_bad(st, c, "TLS is already active");
-		return;
-	}
-	if (!tls_available()) {
-		imapd_no(st, c, "TLS is not available");
-		return;
-	}
-	/* Sent now, not held back in st->tagged: it must go out before
-	 * the handshake, and tls_start flushes it.  tls_start then drops
-	 * any command pipelined behind STARTTLS (CVE-2011-0411). */
-	buf_printf(&st->ss.b, "%s OK Begin TLS negotiation now\r\n", c->tag);
-	str_clear(&st->tagged);
-	if (tls_start(&st->ss.b, &err) < 0)
-		st->state = IMAPD_LOGOUT;	/* b is dead: just close */
-	str_free(&err);
 }
 
 /* ---- any state ---- */
@@ -246,10 +208,9 @@ cmd_enable(struct imapd *st, const struct imap_cmd *c)
 
 /* ---- dispatch ---- */
 
-#define S_NOAUTH (1u << IMAPD_NOAUTH)
 #define S_AUTH (1u << IMAPD_AUTH)
 #define S_SEL (1u << IMAPD_SELECTED)
-#define S_ANY (S_NOAUTH | S_AUTH | S_SEL)
+#define S_ANY (S_AUTH | S_SEL)
 #define S_LOGGED (S_AUTH | S_SEL)
 
 enum kind {
@@ -320,9 +281,6 @@ static const struct command commands[] = {
 	{ "NOOP", S_ANY, true, cmd_noop, NULL },
 	{ "LOGOUT", S_ANY, true, cmd_logout, NULL },
 	{ "ID", S_ANY, true, cmd_id, NULL },
-	{ "STARTTLS", S_NOAUTH, true, cmd_starttls, NULL },
-	{ "LOGIN", S_NOAUTH, true, imapd_cmd_login, NULL },
-	{ "AUTHENTICATE", S_NOAUTH, true, imapd_cmd_authenticate, NULL },
 	{ "ENABLE", S_AUTH, true, cmd_enable, NULL },
 	{ "SELECT", S_LOGGED, true, imapd_cmd_select, NULL },
 	{ "EXAMINE", S_LOGGED, true, imapd_cmd_select, NULL },
@@ -391,9 +349,7 @@ dispatch(struct imapd *st, const struct imap_cmd *c)
 		return false;
 	}
 	if ((cmd->states & (1u << st->state)) == 0) {
-		if (st->state == IMAPD_NOAUTH)
-			imapd_bad(st, c, "Log in first");
-		else if (st->state == IMAPD_AUTH && (cmd->states & S_SEL))
+		if (st->state == IMAPD_AUTH && (cmd->states & S_SEL))
 			imapd_bad(st, c, "No mailbox selected");
 		else
 			imapd_bad(st, c, "Not valid in this state");
@@ -428,7 +384,6 @@ finish(struct imapd *st)
 	if (st->notify_fd >= 0)
 		close(st->notify_fd);
 	store_close(&st->store);
-	authc_memo_free(&st->mechs);
 	imap_cmd_free(&st->cmd);
 	imap_seqset_free(&st->saved);
 	str_free(&st->user);
@@ -438,57 +393,28 @@ finish(struct imapd *st)
 		close(st->slot_user);
 	if (st->slot_ip >= 0)
 		close(st->slot_ip);
-	session_close(&st->ss);
-}
-
-/* admit - the per-address connection limit, before any TLS handshake
- * (a handshake that stalls must count too): false to hang up, with a
- * BYE only where it can be read (not before implicit TLS). */
-static bool
-admit(struct imapd *st, bool say)
-{
-	st->slot_ip = session_admit(&st->ss, "imapd",
-	    var_imapd_ip_sessions);
-	if (st->slot_ip != -1)
-		return true;
-	if (say)
-		buf_puts(&st->ss.b,
-		    "* BYE Too many connections from your address\r\n");
-	return false;
+	if (st->adopted)
+		session_close(&st->ss);
+	if (st->client_fd >= 0)
+		close(st->client_fd);
 }
 
 void
 imapd_session(int fd, const struct server_listener *l, void *ctx)
 {
 	struct imapd st;
-	struct str err = STR_INIT, s = STR_INIT;
+	struct str err = STR_INIT;
 
 	(void)ctx;
 	memset(&st, 0, sizeof st);
-	st.notify_fd = st.slot_ip = st.slot_user = -1;
+	st.notify_fd = st.slot_ip = st.slot_user = st.client_fd = -1;
 	st.store_dir = var_store_dir;
 	imap_cmd_init(&st.cmd);
 	limits(&st.lim);
-	session_open(&st.ss, fd, l->role, var_imapd_timeout);
-	/* until login; imapd_auth's enter() lifts it */
-	buf_set_deadline(&st.ss.b, (int64_t)var_imapd_login_timeout * 1000);
-	if (!admit(&st, strcmp(l->role, IMAPD_ROLE_IMAPS) != 0)) {
+	if (!imapd_adopt(&st, fd, l)) {
 		finish(&st);
 		return;
 	}
-	if (strcmp(l->role, IMAPD_ROLE_IMAPS) == 0) {
-		if (!tls_available())
-			log_warn("implicit TLS is not available; closing");
-		/* RFC 8314 3.3: the handshake first, then the greeting. */
-		if (!tls_available() || tls_start(&st.ss.b, &err) < 0) {
-			str_free(&err);
-			finish(&st);
-			return;
-		}
-	}
-	imapd_caps(&st, &s);
-	buf_printf(&st.ss.b, "* OK [CAPABILITY %s] roost ready\r\n", s.s);
-	str_free(&s);
 	while (st.state != IMAPD_LOGOUT && !server_stopping) {
 		enum imap_read_rc rc;
 		bool expunge_ok = true, bad = false;
@@ -498,8 +424,7 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			break;
 		if (rc == IMAP_READ_TIMEOUT) {
 			buf_set_deadline(&st.ss.b, BUF_LAST_WORDS_MS);
-			buf_puts(&st.ss.b, st.state == IMAPD_NOAUTH ?
-			    "* BYE Login timeout\r\n" :
+			buf_puts(&st.ss.b,
 			    "* BYE Autologout; idle for too long\r\n");
 			break;
 		}
@@ -531,10 +456,6 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 		st.bad_commands = bad ? st.bad_commands + 1 : 0;
 		if (st.bad_commands >= (unsigned)var_imapd_error_limit) {
 			buf_puts(&st.ss.b, "* BYE Too many bad commands\r\n");
-			break;
-		}
-		if (st.auth_failures >= AUTH_FAILURES_MAX) {
-			buf_puts(&st.ss.b, "* BYE Too many failed logins\r\n");
 			break;
 		}
 	}

@@ -1,27 +1,27 @@
 /*
- * imapd - the IMAP server (RFC 3501, RFC 9051) on ports 143 (STARTTLS)
- * and 993 (implicit TLS).
- * main() only wires; the protocol lives in imapd_session.c and the
- * files named for the commands they serve.
+ * imapd - the IMAP server (RFC 3501, RFC 9051) after login: imap-login
+ * owns ports 143 and 993 and hands each session over on
+ * login_dir/imapd.  main() only wires; the protocol lives in
+ * imapd_session.c and the files named for the commands they serve.
  */
 #include "authc.h"
+#include "cfg.h"
 #include "daemon.h"
 #include "imapd.h"
-
-static const struct daemon_endpoint endpoints[] = {
-	{ "imapd_listen", IMAPD_ROLE_IMAP },
-	{ "imapd_imaps_listen", IMAPD_ROLE_IMAPS },
-};
 
 int
 main(int argc, char **argv)
 {
+	static struct str sock = STR_INIT;
 	struct daemon d;
 
 	daemon_start(&d, "imapd", argc, argv);
 	daemon_store_prepare(&d, "imapd_user");
-	/* Certificates and keys: as root, before the workers fork. */
-	(void)daemon_tls(&d, "imapd");
 	authc_configure();
-	daemon_serve(&d, "imapd", endpoints, 2, "imapd_user", imapd_session);
+	daemon_login_dir(&d);
+	str_copyf(&sock, "unix:%s/imapd", var_login_dir);
+	daemon_listen_also("login_dir", sock.s, IMAPD_ROLE_LOGIN);
+	/* imap-login connects as login_user; login_adopt checks who. */
+	daemon_unix_mode(0666);
+	daemon_serve(&d, "imapd", NULL, 0, "imapd_user", imapd_session);
 }

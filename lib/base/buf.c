@@ -384,6 +384,21 @@ buf_discard_input(struct buf *b)
 	return n;
 }
 
+void
+buf_preload(struct buf *b, const void *p, size_t n)
+{
+	size_t have = buf_pending(b);
+
+	if (have + n > b->in_cap) {
+		b->in_cap = have + n;
+		b->in = xrealloc(b->in, b->in_cap);
+	}
+	memmove(b->in, b->in + b->in_pos, have);
+	memcpy(b->in + have, p, n);
+	b->in_pos = 0;
+	b->in_len = have + n;
+}
+
 int
 buf_wait_input(struct buf *b, int ms)
 {

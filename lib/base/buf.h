@@ -120,6 +120,9 @@ size_t buf_pending(const struct buf *b);
 /* buf_discard_input - drop read-ahead input (STARTTLS: anything sent
  * before the handshake must never be taken as sent after it). */
 size_t buf_discard_input(struct buf *b);
+/* buf_preload - append n bytes to the read-ahead input, as if they had
+ * been read (input a login process read before handing over). */
+void buf_preload(struct buf *b, const void *p, size_t n);
 /* buf_await - wait for events (POLLIN/POLLOUT) on b->fd under b's
  * timeout and session deadline, for a transport that drives the fd
  * itself (the TLS handshake): BUF_OK, BUF_TIMEOUT or BUF_ERROR. */

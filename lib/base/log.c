@@ -39,6 +39,12 @@ log_set_session(const char *id)
 	session = id;
 }
 
+const char *
+log_session(void)
+{
+	return session != NULL ? session : "";
+}
+
 void
 log_set_die_hook(void (*fn)(void))
 {

@@ -28,6 +28,8 @@ void log_init(const char *prog);
 void log_set_level(enum log_level min);
 /* log_set_session - prefix following lines with a session id (NULL: none). */
 void log_set_session(const char *id);
+/* log_session - the current session id, or "". */
+const char *log_session(void);
 /* log_set_die_hook - run fn once before a fatal exit. */
 void log_set_die_hook(void (*fn)(void));
 /* log_set_fd - write to fd instead of 2 (tests). */

@@ -39,6 +39,12 @@ priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *err)
 int
 priv_drop(const char *user, struct str *err)
 {
+	return priv_drop_chroot(user, NULL, err);
+}
+
+int
+priv_drop_chroot(const char *user, const char *dir, struct str *err)
+{
 	uid_t uid;
 	gid_t gid;
 
@@ -47,6 +53,10 @@ priv_drop(const char *user, struct str *err)
 			return -1;
 		if (uid == 0) {
 			str_copyf(err, "refusing to run as '%s' (uid 0)", user);
+			return -1;
+		}
+		if (dir != NULL && (chroot(dir) < 0 || chdir("/") < 0)) {
+			str_copyf(err, "chroot %s: %s", dir, strerror(errno));
 			return -1;
 		}
 		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||

@@ -19,6 +19,9 @@ int priv_lookup(const char *user, uid_t *uid, gid_t *gid, struct str *err);
  * no_new_privs.  Refuses to "drop" to uid 0.  When not root, only sets
  * no_new_privs.  0, or -1 with a reason in err. */
 int priv_drop(const char *user, struct str *err);
+/* priv_drop_chroot - the same, but chroot to dir (when not NULL) after
+ * looking the user up and before giving up root. */
+int priv_drop_chroot(const char *user, const char *dir, struct str *err);
 /* priv_is_root - whether the effective uid is 0. */
 bool priv_is_root(void);
 /* priv_no_new_privs - nothing this process or its children execute may

@@ -31,6 +31,13 @@ int
 slot_take(const char *dir, const char *key, unsigned limit,
     struct str *err)
 {
+	return slot_take_at(AT_FDCWD, dir, key, limit, err);
+}
+
+int
+slot_take_at(int dfd, const char *dir, const char *key, unsigned limit,
+    struct str *err)
+{
 	struct str path = STR_INIT;
 	size_t base;
 	unsigned n;
@@ -41,8 +48,8 @@ slot_take(const char *dir, const char *key, unsigned limit,
 	for (n = 0; n < limit; n++) {
 		str_truncate(&path, base);
 		str_catf(&path, ".%u", n);
-		fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
+		fd = openat(dfd, path.s,
+		    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			str_copyf(err, "%s: %s", path.s, strerror(errno));
 			str_free(&path);

@@ -16,6 +16,11 @@
 int slot_take(const char *dir, const char *key, unsigned limit,
     struct str *err);
 
+/* slot_take_at - the same with dir relative to the directory open at
+ * dfd (a process chrooted away from it keeps it open from before). */
+int slot_take_at(int dfd, const char *dir, const char *key,
+    unsigned limit, struct str *err);
+
 /* slot_key_path - "dir/<key>", the key escaped so that it names no other
  * path; the slot files are that plus ".<n>", and callers may keep other
  * per-key files beside them with other suffixes. */

@@ -129,6 +129,29 @@ daemon_tls(const struct daemon *d, const char *service)
 
 static mode_t unix_mode = 0660;
 
+#define ALSO_MAX 4
+static struct {
+	const char *what, *value, *role;
+} also[ALSO_MAX];
+static size_t nalso;
+static const char *jail;	/* daemon_confine */
+
+void
+daemon_listen_also(const char *what, const char *value, const char *role)
+{
+	if (nalso == ALSO_MAX)
+		log_panic("daemon_listen_also: too many");
+	also[nalso].what = what;
+	also[nalso].value = value;
+	also[nalso++].role = role;
+}
+
+void
+daemon_confine(const char *dir)
+{
+	jail = dir;
+}
+
 void
 daemon_unix_mode(unsigned mode)
 {
@@ -178,10 +201,16 @@ daemon_serve(struct daemon *d, const char *name,
 		    eps[i].role, user_key ? cfg_str(user_key) : NULL, unix_mode,
 		    &err) < 0)
 			log_fatal("%s", err.s);
+	for (i = 0; i < nalso; i++)
+		if (server_listen_mode(&s, also[i].what, also[i].value,
+		    also[i].role, user_key ? cfg_str(user_key) : NULL, unix_mode,
+		    &err) < 0)
+			log_fatal("%s", err.s);
 	if (s.nls == 0)
 		log_fatal_config("%s: no endpoint configured", d->conf);
-	if (user_key != NULL)
-		daemon_drop(d, user_key);
+	if (user_key != NULL && priv_drop_chroot(cfg_str(user_key),
+	    priv_is_root() ? jail : NULL, &err) < 0)
+		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
 	s.serve = serve;
 	daemon_ready(d);
 	server_run(&s);

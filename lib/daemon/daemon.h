@@ -57,6 +57,22 @@ struct daemon_endpoint {
  * endpoint tables compiling under -Wextra. */
 void daemon_unix_mode(unsigned mode);
 
+/* daemon_listen_also - one more endpoint for daemon_serve, with its
+ * listen value (kept, not copied) rather than a key; what names it in
+ * messages. */
+void daemon_listen_also(const char *what, const char *value,
+    const char *role);
+/* daemon_confine - daemon_serve chroots to dir (kept, not copied) before
+ * it drops to its user, when started as root. */
+void daemon_confine(const char *dir);
+/* daemon_login_dir - make run_dir/login_dir, root's and open to all
+ * (0755) when root: it holds the sockets the login processes use and is
+ * their chroot.  daemon_login_path - the path of socket name in it as
+ * this process sees it: "/name" once confined there, else under
+ * run_dir. */
+void daemon_login_dir(const struct daemon *d);
+void daemon_login_path(const char *name, bool confined, struct str *out);
+
 /*
  * daemon_serve - the whole life of a session daemon named name: bind every
  * endpoint (Unix sockets owned by the user in user_key), drop to that

@@ -1,8 +1,8 @@
 /*
  * daemon_run - start-up steps shared by the session daemons: the
  * directory of their session-count locks, and for those that serve the
- * store to users (imapd, popd, authd) the check that they run as its
- * owner; see daemon.h.
+ * store to users (imapd, popd) the check that they run as its owner,
+ * and the folder of the login processes' sockets; see daemon.h.
  */
 #include <errno.h>
 #include <string.h>
@@ -55,4 +55,44 @@ daemon_store_prepare(const struct daemon *d, const char *user_key)
 	}
 	str_free(&err);
 	daemon_run_subdir(d, NULL, user_key);
+}
+
+/* login_dir_path - run_dir/login_dir (login_dir may be absolute). */
+static void
+login_dir_path(struct str *out)
+{
+	if (var_login_dir[0] == '/')
+		str_copys(out, var_login_dir);
+	else
+		str_copyf(out, "%s/%s", var_run_dir, var_login_dir);
+}
+
+void
+daemon_login_dir(const struct daemon *d)
+{
+	struct str dir = STR_INIT;
+	struct stat sb;
+
+	(void)d;
+	login_dir_path(&dir);
+	if (mkdir(dir.s, 0755) < 0 && errno != EEXIST)
+		log_fatal("mkdir %s: %s", dir.s, strerror(errno));
+	/* A chroot that its prisoner could write to is no chroot. */
+	if (priv_is_root() && (lstat(dir.s, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+	    ((sb.st_uid != 0 || (sb.st_mode & 022) != 0) &&
+	    (chown(dir.s, 0, 0) < 0 || chmod(dir.s, 0755) < 0))))
+		log_fatal("%s: cannot make it root's: %s", dir.s,
+		    strerror(errno));
+	str_free(&dir);
+}
+
+void
+daemon_login_path(const char *name, bool confined, struct str *out)
+{
+	if (confined)
+		str_copyf(out, "/%s", name);
+	else {
+		login_dir_path(out);
+		str_catf(out, "/%s", name);
+	}
 }

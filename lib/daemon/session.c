@@ -2,6 +2,8 @@
  * session - per-connection frame; see session.h.
  */
 #include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cfg.h"
@@ -23,6 +25,22 @@ session_open(struct session *ss, int fd, const char *role,
 	buf_init(&ss->b, fd, 0);
 	buf_set_timeout(&ss->b, (int)(timeout_s * 1000));
 	log_info("connect from=%s port=%u role=%s", ss->peer.s, ss->port, role);
+}
+
+void
+session_adopt(struct session *ss, int fd, const char *role,
+    long long timeout_s, const char *peer, unsigned port, const char *id)
+{
+	static char sid[33];
+
+	memset(ss, 0, sizeof *ss);
+	ss->role = role;
+	snprintf(sid, sizeof sid, "%s", id != NULL ? id : daemon_session_id());
+	log_set_session(sid);
+	str_copys(&ss->peer, peer);
+	ss->port = port;
+	buf_init(&ss->b, fd, 0);
+	buf_set_timeout(&ss->b, (int)(timeout_s * 1000));
 }
 
 void
@@ -58,16 +76,27 @@ session_verb(struct str *line, char *verb, size_t vmax, const char **args)
 int
 session_admit(const struct session *ss, const char *daemon, long long limit)
 {
-	struct str dir = STR_INIT, err = STR_INIT;
+	struct str dir = STR_INIT;
 	int fd;
 
 	str_copyf(&dir, "%s/%s", var_run_dir, daemon);
-	fd = slot_take(dir.s, ss->peer.s, (unsigned)limit, &err);
+	fd = session_admit_at(ss, AT_FDCWD, dir.s, limit);
+	str_free(&dir);
+	return fd;
+}
+
+int
+session_admit_at(const struct session *ss, int dfd, const char *dir,
+    long long limit)
+{
+	struct str err = STR_INIT;
+	int fd;
+
+	fd = slot_take_at(dfd, dir, ss->peer.s, (unsigned)limit, &err);
 	if (fd == -2)
 		log_warn("connection limit: %s", err.s);
 	else if (fd == -1)
 		log_info("refused from=%s: too many connections", ss->peer.s);
-	str_free(&dir);
 	str_free(&err);
 	return fd;
 }

@@ -20,6 +20,12 @@ struct session {
 /* session_open - set up for connection fd, timeout in seconds per wait. */
 void session_open(struct session *ss, int fd, const char *role,
     long long timeout_s);
+/* session_adopt - set up for a connection a login process handed over
+ * (lib/mail/login.h): the client's address as it reported it, and its
+ * log session id (NULL: a fresh one); no "connect" line, that was the
+ * login process's. */
+void session_adopt(struct session *ss, int fd, const char *role,
+    long long timeout_s, const char *peer, unsigned port, const char *id);
 /* session_close - flush, end TLS (close_notify), log the disconnect
  * with byte counts, free. */
 void session_close(struct session *ss);
@@ -35,6 +41,10 @@ int session_verb(struct str *line, char *verb, size_t vmax,
  * all its slots (logged as refused: hang up), or -2 when the slot files
  * fail (logged; let the client in rather than refuse everyone). */
 int session_admit(const struct session *ss, const char *daemon,
+    long long limit);
+/* session_admit_at - the same in folder dir relative to the folder open
+ * at dfd (a chrooted login process's, opened before the chroot). */
+int session_admit_at(const struct session *ss, int dfd, const char *dir,
     long long limit);
 
 #endif

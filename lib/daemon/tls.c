@@ -672,6 +672,13 @@ tls_active(const struct buf *b)
 	return b->ops == &tls_ops && b->op_ctx != NULL;
 }
 
+bool
+tls_pending(const struct buf *b)
+{
+	return tls_active(b) &&
+	    SSL_pending(((struct tls_conn *)b->op_ctx)->ssl) > 0;
+}
+
 const char *
 tls_describe(const struct buf *b)
 {

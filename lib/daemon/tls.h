@@ -92,6 +92,15 @@ int tls_start(struct buf *b, struct str *err)
     __attribute__((warn_unused_result));
 /* tls_active - whether b runs TLS. */
 bool tls_active(const struct buf *b);
+/* tls_pending - whether OpenSSL holds input of b's not yet read (a poll
+ * of the descriptor would not show it). */
+bool tls_pending(const struct buf *b);
+/* tls_proxy (tls_proxy.c) - relay between the TLS connection b and the
+ * plain socket inner until either side ends or fails.  Writes to inner
+ * never block (what inner cannot take yet waits, and the client is not
+ * read while more than a megabyte waits); writes to the client block
+ * under b's timeout, as a daemon's own writes would. */
+void tls_proxy(struct buf *b, int inner);
 /* tls_describe - "TLSv1.3 TLS_AES_256_GCM_SHA384" for b's connection, or
  * NULL without TLS.  The string lives until tls_end. */
 const char *tls_describe(const struct buf *b);

@@ -19,11 +19,18 @@
 #define AUTHC_TIMEOUT_MS 30000 /* for each of authd's answers */
 
 static const char *socket_path;	/* authc_set_socket */
+static bool want_ticket;		/* authc_want_ticket */
 
 void
 authc_set_socket(const char *path)
 {
 	socket_path = path;
+}
+
+void
+authc_want_ticket(bool on)
+{
+	want_ticket = on;
 }
 
 void
@@ -33,6 +40,7 @@ authc_result_free(struct authc_result *res)
 	str_free(&res->code);
 	str_free(&res->text);
 	str_free(&res->final_data);
+	str_free(&res->ticket);
 }
 
 static void
@@ -43,6 +51,7 @@ result_reset(struct authc_result *res)
 	str_clear(&res->code);
 	str_clear(&res->text);
 	str_clear(&res->final_data);
+	str_clear(&res->ticket);
 	res->delay_ms = 0;
 }
 
@@ -256,6 +265,52 @@ final(const char *line, struct authc_result *res)
 	return -1;
 }
 
+/* ticket - after OK: TICKET on the same connection, into res->ticket;
+ * no ticket makes the login a temporary failure. */
+static void
+ticket(struct conn *c, struct authc_result *res)
+{
+	struct str line = STR_INIT;
+
+	buf_puts(&c->b, "TICKET\n");
+	if (conn_get(c, &line) == 0 && strncmp(line.s, "TICKET ", 7) == 0 &&
+	    token_ok(line.s + 7))
+		str_copys(&res->ticket, line.s + 7);
+	else
+		tempfail(res, "authd issued no ticket");
+	str_free(&line);
+}
+
+int
+authc_redeem(const char *service, const char *tkt, struct authc_result *res)
+{
+	struct str err = STR_INIT, line = STR_INIT, req = STR_INIT;
+	struct conn c = { .first = STR_INIT };
+
+	result_reset(res);
+	if (!token_ok(service) || !token_ok(tkt)) {
+		res->status = AUTHC_FAIL;
+		str_copys(&res->code, "malformed");
+		str_copys(&res->text, "malformed ticket");
+		return res->status;
+	}
+	str_copyf(&req, "REDEEM %s %s\n", service, tkt);
+	if (conn_open(&c, req.s, &err) < 0)
+		tempfail(res, err.s);
+	else {
+		if (conn_get(&c, &line) < 0)
+			tempfail(res, "authd went away");
+		else if (final(line.s, res) < 0 || res->final_data.len > 0)
+			tempfail(res, "authd broke the protocol");
+		conn_close(&c);
+	}
+	explicit_bzero(req.s, req.len);
+	str_free(&req);
+	str_free(&line);
+	str_free(&err);
+	return res->status;
+}
+
 int
 authc_run(const char *service, const char *mech, const char *ip, bool secured,
     const char *ir, authc_challenge_fn *challenge, void *ctx,
@@ -317,6 +372,8 @@ authc_run(const char *service, const char *mech, const char *ip, bool secured,
 		}
 		if (final(line.s, res) < 0)
 			tempfail(res, "authd broke the protocol");
+		else if (res->status == AUTHC_OK && want_ticket)
+			ticket(&c, res);
 		break;
 	}
 	conn_close(&c);

@@ -1,5 +1,6 @@
 /*
- * authc - the client side of authd(8), for smtpd, imapd and popd.
+ * authc - the client side of authd(8), for smtpd, the login processes,
+ * imapd and popd.
  *
  * authd holds libsasl2's server side, the password table and the
  * failed-login counters; a protocol daemon never sees a password hash.
@@ -34,6 +35,17 @@
  * hand it to its client before the success reply (as a last challenge,
  * or as SASL-IR success data where the protocol has it).
  *
+ *   C: TICKET                          (1.1; right after an OK on the
+ *   S: TICKET <ticket>                  same connection, from a login
+ *                                       process)
+ *   C: REDEEM <service> <ticket>       (1.1; imapd, popd)
+ *   S: OK <user> | FAIL ...
+ *
+ * A ticket (32 hex digits) hands a login over from a login process
+ * (imap-login, pop3-login) to the daemon that serves the session: that
+ * daemon redeems it and so learns the user from authd, never from the
+ * login process.  A ticket is good once, for its service, for a minute.
+ *
  * FAIL codes: credentials (wrong user or password), blocked (the client
  * address, or this user from it, failed too often; try later),
  * mechanism (unknown, not enabled, or plaintext over an unprotected
@@ -49,8 +61,9 @@
  * first request; a request without it is of version 1.0, which authd
  * before VERSION spoke (it answers VERSION "FAIL malformed" and closes,
  * and the client asks again without).  authd serves only root, its own
- * uid and the accounts of smtpd_user, imapd_user and popd_user
- * (SO_PEERCRED).
+ * uid and the accounts of smtpd_user, login_user, imapd_user and
+ * popd_user (SO_PEERCRED); only imapd_user, popd_user, root and authd
+ * may redeem tickets.
  */
 #ifndef ROOST_AUTHC_H
 #define ROOST_AUTHC_H
@@ -63,7 +76,7 @@
 #define AUTHC_LINE_MAX 16384 /* protocol line, LF included */
 /* The protocol's version: VERSION exchanges it (above). */
 #define AUTHC_VERSION_MAJOR 1
-#define AUTHC_VERSION_MINOR 0
+#define AUTHC_VERSION_MINOR 1
 
 enum {
 	AUTHC_OK = 0, /* authenticated: res->user */
@@ -79,6 +92,7 @@ struct authc_result {
 			  * cancelled, malformed, tempfail */
 	struct str text; /* FAIL/TEMPFAIL: reason, for the log only */
 	struct str final_data; /* OK: base64 final server data, or empty */
+	struct str ticket; /* OK, with authc_want_ticket: the ticket */
 	long delay_ms; /* FAIL: wait this long before answering */
 };
 
@@ -158,5 +172,13 @@ void authc_memo_free(struct authc_memo *m);
  * value stops the daemon); the protocol daemons call it at start. */
 void authc_set_socket(const char *path);
 void authc_configure(void);
+/* authc_want_ticket - every successful authc_run also asks for a
+ * ticket (res->ticket; none is a temporary failure): the login
+ * processes. */
+void authc_want_ticket(bool on);
+/* authc_redeem - the user of ticket for service (res->user), once:
+ * AUTHC_OK, AUTHC_FAIL (no such ticket) or AUTHC_TEMPFAIL. */
+int authc_redeem(const char *service, const char *ticket,
+    struct authc_result *res);
 
 #endif
