@@ -66,7 +66,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -l
 LDLIBS_authd := $(shell pkg-config --libs libsasl2 2>/dev/null || echo -lsasl2)
 
 # Programs: folder -> binary name.
-DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imap-login imapd popd
+DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imap-login pop3-login imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 

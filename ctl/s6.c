@@ -25,7 +25,7 @@
  * once, and roostctl start waits until every one is ready. */
 const char *const ctl_services[] = {
 	"cleanup", "qmgr", "lmtpd", "pipe", "authd", "smtpd", "imapd", "popd",
-	"imap-login",
+	"imap-login", "pop3-login",
 };
 const size_t ctl_nservices = sizeof ctl_services / sizeof ctl_services[0];
 

@@ -1,8 +1,9 @@
 /*
  * popd - shared declarations of the POP3 server.
  *
- * One worker serves one connection at a time (lib/daemon/server.c); struct popd
- * is that connection's state.  A session never locks the mailbox: at
+ * One worker serves one session at a time (lib/daemon/server.c), from
+ * login on: pop3-login speaks to the client until it has logged in and
+ * hands it over (popd_login.c); struct popd is its state.  A session never locks the mailbox: at
  * login it takes a snapshot of INBOX (UIDs, sizes, files) and serves it
  * to the end; message files never change and outlive an expunge by the
  * retention period, so RETR of a message another session expunged
@@ -19,8 +20,8 @@
 #include "session.h"
 #include "store.h"
 
-#define POPD_ROLE_POP3 "pop3"
-#define POPD_ROLE_POP3S "pop3s"
+/* Sessions come from pop3-login, over login_dir/popd. */
+#define POPD_ROLE_LOGIN "login"
 
 /* RFC 2449 4: commands are at most 255 octets with CRLF; we take a
  * little more.  SASL responses (RFC 5034 4) may be longer: authc.h's
@@ -49,9 +50,7 @@ struct popd {
 	struct session ss;
 	enum popd_state state;
 	const char *store_dir;
-	bool secured;		/* TLS is on */
-	struct str user;	/* USER's argument, then the store user */
-	bool have_user;		/* USER given, PASS may follow */
+	struct str user;	/* the store user */
 	struct store *store;	/* after login */
 	uint32_t inbox_id;
 	uint32_t uidvalidity;
@@ -60,10 +59,12 @@ struct popd {
 	size_t ndeleted;
 	uint64_t deleted_size;
 	uint64_t total_size;
-	unsigned auth_failures;
 	unsigned errors;	/* -ERR answers in a row; too many closes */
 	unsigned long commands;
 	int slot_ip, slot_user;	/* lib/base/slots.h locks, or -1 */
+	int client_fd;		/* the client's connection (or the TLS
+				 * relay's socket), from pop3-login */
+	bool adopted;		/* ss is open */
 };
 
 /* popd_session - serve one POP3 connection to the end. */
@@ -76,11 +77,11 @@ void popd_ok(struct popd *p, const char *fmt, ...)
 void popd_err(struct popd *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* popd_auth.c: the AUTHORIZATION state. */
-void popd_cmd_user(struct popd *p, const char *args);
-void popd_cmd_pass(struct popd *p, const char *args);
-void popd_cmd_auth(struct popd *p, const char *args);
-/* popd_caps - the CAPA lines (each ending CRLF) for the current state. */
+/* popd_login.c: popd_adopt - take the session pop3-login hands over on
+ * sock and answer its login: true when it is in the TRANSACTION state;
+ * false to end it (p->adopted: ss is open and must be closed). */
+bool popd_adopt(struct popd *p, int sock, const struct server_listener *l);
+/* popd_caps - the CAPA lines (each ending CRLF) after login. */
 void popd_caps(const struct popd *p, struct str *out);
 
 /* popd_maildrop.c: the snapshot and the TRANSACTION commands on it. */

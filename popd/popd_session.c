@@ -1,7 +1,8 @@
 /*
- * popd_session - one POP3 connection (RFC 1939, RFC 2449): the command
- * loop, the per-state command table, STLS (RFC 2595), QUIT and the
- * limits on connections, errors and commands.
+ * popd_session - one POP3 session from login on (RFC 1939, RFC 2449;
+ * pop3-login serves the AUTHORIZATION state and TLS): the command loop,
+ * the TRANSACTION state's table, QUIT and the limits on errors and
+ * commands.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -10,10 +11,6 @@
 #include "cfg.h"
 #include "log.h"
 #include "popd.h"
-#include "tls.h"
-
-/* Failed logins before the connection is closed. */
-#define AUTH_FAILURES_MAX 3
 
 /* reply - one status line; -ERR answers in a row are counted. */
 static void
@@ -70,36 +67,6 @@ cmd_noop(struct popd *p, const char *args)
 }
 
 static void
-cmd_stls(struct popd *p, const char *args)
-{
-	struct str err = STR_INIT;
-
-	if (*args != '\0') {
-		popd_err(p, "STLS takes no argument");
-		return;
-	}
-	if (p->secured) {
-		popd_err(p, "TLS is already active");
-		return;
-	}
-	if (!tls_available()) {
-		popd_err(p, "TLS is not available");
-		return;
-	}
-	popd_ok(p, "Begin TLS negotiation");
-	/* tls_start drops whatever the client sent after STLS: nothing
-	 * from before the handshake may count as sent under TLS. */
-	if (tls_start(&p->ss.b, &err) < 0) {
-		log_info("STLS failed: %s", str_cstr(&err));
-		p->state = POPD_DONE;
-	} else {
-		p->secured = true;
-		p->have_user = false;
-	}
-	str_free(&err);
-}
-
-static void
 cmd_quit(struct popd *p, const char *args)
 {
 	struct str err = STR_INIT;
@@ -131,17 +98,12 @@ struct command {
 	unsigned states;	/* bits of enum popd_state */
 };
 
-#define AUTHZ (1u << POPD_AUTHORIZATION)
 #define TRANS (1u << POPD_TRANSACTION)
 
 static const struct command commands[] = {
-	{ "CAPA", cmd_capa, AUTHZ | TRANS },
-	{ "QUIT", cmd_quit, AUTHZ | TRANS },
+	{ "CAPA", cmd_capa, TRANS },
+	{ "QUIT", cmd_quit, TRANS },
 	{ "NOOP", cmd_noop, TRANS },
-	{ "USER", popd_cmd_user, AUTHZ },
-	{ "PASS", popd_cmd_pass, AUTHZ },
-	{ "AUTH", popd_cmd_auth, AUTHZ },
-	{ "STLS", cmd_stls, AUTHZ },
 	{ "STAT", popd_cmd_stat, TRANS },
 	{ "LIST", popd_cmd_list, TRANS },
 	{ "UIDL", popd_cmd_uidl, TRANS },
@@ -160,61 +122,13 @@ dispatch(struct popd *p, const char *verb, const char *args)
 		if (strcmp(verb, commands[i].verb) != 0)
 			continue;
 		if ((commands[i].states & (1u << p->state)) == 0) {
-			popd_err(p, "%s is not available %s", verb,
-			    p->state == POPD_AUTHORIZATION ?
-			    "before login" : "after login");
+			popd_err(p, "%s is not available after login", verb);
 			return;
 		}
-		/* USER then anything but PASS starts over (RFC 1939 7) */
-		if (commands[i].fn != popd_cmd_pass)
-			p->have_user = false;
 		commands[i].fn(p, args);
 		return;
 	}
 	popd_err(p, "Unknown command");
-}
-
-/* admit - the per-address connection limit, before any TLS handshake
- * (a handshake that stalls must count too): false to hang up, with an
- * -ERR only where it can be read (not before implicit TLS). */
-static bool
-admit(struct popd *p, bool say)
-{
-	p->slot_ip = session_admit(&p->ss, "popd",
-	    var_popd_ip_sessions);
-	if (p->slot_ip != -1)
-		return true;
-	if (say)
-		buf_puts(&p->ss.b, "-ERR [SYS/TEMP] Too many connections from "
-		    "your address\r\n");
-	return false;
-}
-
-/* start - the connection limit, implicit TLS on 995, the greeting:
- * false to hang up at once. */
-static bool
-start(struct popd *p, const struct server_listener *l)
-{
-	struct str err = STR_INIT;
-	bool ok = true;
-
-	if (!admit(p, strcmp(l->role, POPD_ROLE_POP3S) != 0))
-		return false;
-	if (strcmp(l->role, POPD_ROLE_POP3S) == 0) {
-		if (!tls_available()) {
-			log_warn("implicit TLS is not available; closing");
-			return false;
-		}
-		ok = tls_start(&p->ss.b, &err) == 0;
-		if (!ok)
-			log_info("TLS handshake failed: %s", str_cstr(&err));
-		p->secured = ok;
-		str_free(&err);
-	}
-	if (!ok)
-		return false;
-	popd_ok(p, "roost POP3 server ready");
-	return true;
 }
 
 void
@@ -226,12 +140,9 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 
 	(void)ctx;
 	memset(&p, 0, sizeof p);
-	p.slot_ip = p.slot_user = -1;
+	p.slot_ip = p.slot_user = p.client_fd = -1;
 	p.store_dir = var_store_dir;
-	session_open(&p.ss, fd, l->role, var_popd_timeout);
-	/* until login; popd_auth lifts it */
-	buf_set_deadline(&p.ss.b, (int64_t)var_popd_login_timeout * 1000);
-	if (!start(&p, l))
+	if (!popd_adopt(&p, fd, l))
 		p.state = POPD_DONE;
 	while (p.state != POPD_DONE && !server_stopping) {
 		enum buf_status st;
@@ -241,8 +152,7 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 		st = buf_getline(&p.ss.b, &p.ss.line, POPD_LINE_MAX);
 		if (st == BUF_TIMEOUT) {
 			buf_set_deadline(&p.ss.b, BUF_LAST_WORDS_MS);
-			buf_puts(&p.ss.b, p.state == POPD_AUTHORIZATION ?
-			    "-ERR Login timeout\r\n" :
+			buf_puts(&p.ss.b,
 			    "-ERR Autologout; idle for too long\r\n");
 			break;
 		}
@@ -263,11 +173,6 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 			buf_puts(&p.ss.b, "-ERR Too many errors; closing\r\n");
 			break;
 		}
-		if (p.auth_failures >= AUTH_FAILURES_MAX) {
-			buf_puts(&p.ss.b, "-ERR [AUTH] Too many failed logins; "
-			    "closing\r\n");
-			break;
-		}
 	}
 	if (p.state == POPD_TRANSACTION)
 		log_info("logout user=%s without QUIT: nothing deleted",
@@ -281,5 +186,8 @@ popd_session(int fd, const struct server_listener *l, void *ctx)
 		close(p.slot_user);
 	if (p.slot_ip >= 0)
 		close(p.slot_ip);
-	session_close(&p.ss);
+	if (p.adopted)
+		session_close(&p.ss);
+	if (p.client_fd >= 0)
+		close(p.client_fd);
 }
