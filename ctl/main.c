@@ -280,8 +280,18 @@ main(int argc, char **argv)
 		return ctl_status(&c);
 	}
 	if (strcmp(args[0], "restart") == 0 && nargs == 2) {
+		int rc;
+
 		ctl_load(&c, true);
-		return ctl_restart(&c, args[1]);
+		rc = ctl_restart(&c, args[1]);
+		/* IMAP and POP3 are two processes each (doc/SECURITY.md);
+		 * a restart to apply a change of imapd_* or popd_* keys
+		 * must reach the login process, which owns the ports. */
+		if (rc == 0 && strcmp(args[1], "imapd") == 0)
+			rc = ctl_restart(&c, "imap-login");
+		else if (rc == 0 && strcmp(args[1], "popd") == 0)
+			rc = ctl_restart(&c, "pop3-login");
+		return rc;
 	}
 	ctl_load(&c, true);
 	/* The store and the queue belong to daemon accounts; root acting

@@ -19,7 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("ROOST_BIN") or os.path.join(TOP, "bin")
 SERVICES = ["cleanup", "qmgr", "lmtpd", "pipe", "authd", "smtpd", "imapd",
-            "popd"]
+            "popd", "imap-login",
+            "pop3-login"]
 # Embedded ports at the default port base 10000.
 PORTS = {"smtp": 10025, "submission": 10587, "smtps": 10465,
          "imap": 10143, "imaps": 10993, "pop3": 10110, "pop3s": 10995,

@@ -125,9 +125,9 @@ def test_version(inst):
     """VERSION gives authd's version whatever the client's, any time;
     requests without it are of version 1.0."""
     a = Authd(inst)
-    assert a.cmd("VERSION 1 0") == "VERSION 1 0"
+    assert a.cmd("VERSION 1 0") == "VERSION 1 1"
     assert a.cmd("MECHS imap 1 192.0.2.1").startswith("MECHS PLAIN")
-    assert a.cmd("VERSION 2 7") == "VERSION 1 0"
+    assert a.cmd("VERSION 2 7") == "VERSION 1 1"
     a.close()
 
 

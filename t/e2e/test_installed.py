@@ -14,7 +14,8 @@ from test_security import PIPE_CAPS, status
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
          "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
-         "authd": "roost-auth", "imapd": "roost-lmtp", "popd": "roost-lmtp"}
+         "authd": "roost-auth", "imapd": "roost-lmtp", "popd": "roost-lmtp",
+         "imap-login": "roost-login", "pop3-login": "roost-login"}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")

@@ -533,7 +533,7 @@ def test_stls_and_pop3s(srv, box):
     p.pass_(PASSWORD)
     assert p.stat()[0] == 5
     p.quit()
-    assert "tls: TLSv1.3" in srv.r.log("popd")
+    assert "tls: TLSv1.3" in srv.r.log("pop3-login")
 
 
 def test_stls_drops_commands_sent_before_the_handshake(srv):

@@ -113,7 +113,7 @@ def test_fetchmail_over_tls(srv, home):
     got = bodies(glob.glob(os.path.join(home, "out", "msg.*")))
     assert len(got) == 2, r.stdout + r.stderr
     assert pop_count(srv, "fmtls") == 0
-    assert "tls: TLSv1." in srv.r.log("popd")
+    assert "tls: TLSv1." in srv.r.log("pop3-login")
 
 
 def getmail(srv, home, user, delete):

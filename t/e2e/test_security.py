@@ -11,11 +11,13 @@ import pytest
 from roost import children, uid_of
 
 DAEMONS = ("smtpd", "cleanup", "qmgr", "lmtpd", "pipe", "authd", "imapd",
-           "popd")
+           "popd", "imap-login", "pop3-login")
 ACCOUNTS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
             "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
             "authd": "roost-auth", "imapd": "roost-lmtp",
-            "popd": "roost-lmtp"}
+            "popd": "roost-lmtp", "imap-login": "roost-login",
+            "pop3-login": "roost-login"}
+LOGINS = ("imap-login", "pop3-login")
 # CAP_DAC_READ_SEARCH (2), CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7)
 PIPE_CAPS = (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7)
 
@@ -81,3 +83,22 @@ def test_file_owners_and_modes(roost):
     assert owner_mode("data", "passwd.db") == ("root", 0o640)
     assert os.stat(roost.path("data", "passwd.db")).st_gid == \
         pwd.getpwnam("roost-auth").pw_gid
+    # the login processes' chroot: root's, and nothing in it but the
+    # sockets of authd, imapd and popd
+    assert owner_mode("run", "login") == ("root", 0o755)
+    names = sorted(os.listdir(roost.path("run", "login")))
+    assert names == ["auth", "imapd", "popd"], names
+    for n in names:
+        assert stat.S_ISSOCK(os.stat(roost.path("run", "login", n)).st_mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chroot needs root")
+def test_login_processes_are_chrooted_to_the_login_folder(roost):
+    jail = os.path.realpath(roost.path("run", "login"))
+    procs = daemon_procs(roost)
+    for name in LOGINS:
+        for pid in procs[name]:
+            assert os.readlink("/proc/%d/root" % pid) == jail, (name, pid)
+    # the daemons with the store are not, and need not be
+    for pid in procs["imapd"]:
+        assert os.readlink("/proc/%d/root" % pid) == "/"

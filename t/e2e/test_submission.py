@@ -15,7 +15,7 @@ import time
 import pytest
 
 from popclient import PASSWORD, PopServer, Raw, tls_context
-from roost import BIN
+from roost import BIN, wait_for
 
 USER = "alice@example.test"
 REMOTE = "someone@remote.example"
@@ -96,7 +96,9 @@ def test_sender_login_check(srv):
         assert code == 553 and b"5.7.1" in text, (bad, text)
         s.rset()
     s.quit()
-    assert "not owned by user=alice@example.test" in srv.r.log("smtpd")
+    # s6-log writes the line a moment after smtpd does
+    wait_for(lambda: "not owned by user=alice@example.test" in
+             srv.r.log("smtpd"), 10)
 
 
 def test_submitted_mail_arrives_with_esmtpsa(srv):

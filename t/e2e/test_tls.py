@@ -370,7 +370,7 @@ def test_imap_starttls_injection(inst):
     assert lines[1].startswith("c OK"), lines
     s.close()
     wait_for(lambda: "dropped 8 bytes sent before the handshake" in
-             inst.log("imapd"), 5)
+             inst.log("imap-login"), 5)
 
 
 def test_imaps_idle(inst):
@@ -529,7 +529,7 @@ def test_tls_off_and_missing_certificate(inst):
     conf = inst.path("etc", "missing.conf")
     with open(inst.conf) as f, open(conf, "w") as out:
         out.write(f.read() + "\nimapd_tls_cert_file = etc/tls/nonesuch.pem\n")
-    r = subprocess.run([os.path.join(BIN, "imapd"), "-c", conf],
+    r = subprocess.run([os.path.join(BIN, "imap-login"), "-c", conf],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 100, r.stderr
     assert "imapd_tls_cert_file" in r.stderr and "nonesuch.pem" in r.stderr

@@ -99,42 +99,42 @@ challenge(void *ctx, const char *chal, struct str *resp)
 }
 
 static const struct step s_mechs[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"MECHS imap 1 192.0.2.1", "MECHS PLAIN LOGIN SCRAM-SHA-256"},
     {NULL, NULL},
 };
 static const struct step s_scram[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH imap SCRAM-SHA-256 192.0.2.1 0 biwsbj1h", "CONT cj1hYmM="},
     {"Yz1iaXdz", "OK alice@example.test dj1zaWc="},
     {NULL, NULL},
 };
 static const struct step s_login[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH smtp LOGIN ::1 1 -", "CONT ="},
     {"=", "CONT UGFzc3dvcmQ6"},
     {"*", "FAIL cancelled 0 cancelled by the client"},
     {NULL, NULL},
 };
 static const struct step s_password[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH pop PLAIN 192.0.2.1 1 AGFsaWNlAHB3",
 	"FAIL credentials 1500 "
 	"authentication failed"},
     {NULL, NULL},
 };
 static const struct step s_temp[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH pop PLAIN 192.0.2.1 1 =", "FAIL tempfail 0 table"},
     {NULL, NULL},
 };
 static const struct step s_garbage[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH pop PLAIN 192.0.2.1 1 -", "HELLO there"},
     {NULL, NULL},
 };
 static const struct step s_eof[] = {
-    {"VERSION 1 0", "VERSION 1 0"},
+    {"VERSION 1 1", "VERSION 1 1"},
     {"AUTH pop PLAIN 192.0.2.1 1 -", ""},
     {NULL, NULL},
 };
@@ -142,7 +142,7 @@ static const struct step s_eof[] = {
 /* An authd from before VERSION: it refuses the line and hangs up; the
  * client asks again without it. */
 static const struct step s_legacy[] = {
-    {"VERSION 1 0", "FAIL malformed 0 malformed request"},
+    {"VERSION 1 1", "FAIL malformed 0 malformed request"},
     {NULL, NULL},
 };
 static const struct step s_legacy_again[] = {
@@ -151,12 +151,38 @@ static const struct step s_legacy_again[] = {
 };
 /* An authd of another major version: the client hangs up. */
 static const struct step s_major2[] = {
-    {"VERSION 1 0", "VERSION 2 0"},
+    {"VERSION 1 1", "VERSION 2 0"},
     {NULL, NULL},
 };
 /* A refusal before any answer (authd's check of our uid). */
 static const struct step s_refused[] = {
-    {"VERSION 1 0", "FAIL tempfail 0 permission denied"},
+    {"VERSION 1 1", "FAIL tempfail 0 permission denied"},
+    {NULL, NULL},
+};
+
+/* A login process: TICKET after the OK.  Then the daemon's REDEEM,
+ * good and refused, and an authd that issues no ticket. */
+static const struct step s_ticket[] = {
+    {"VERSION 1 1", "VERSION 1 1"},
+    {"AUTH imap PLAIN 192.0.2.1 1 AGFsaWNlAHB3", "OK alice@example.test"},
+    {"TICKET", "TICKET 0123456789abcdef0123456789abcdef"},
+    {NULL, NULL},
+};
+static const struct step s_redeem[] = {
+    {"VERSION 1 1", "VERSION 1 1"},
+    {"REDEEM imap 0123456789abcdef0123456789abcdef", "OK alice@example.test"},
+    {NULL, NULL},
+};
+static const struct step s_redeem_again[] = {
+    {"VERSION 1 1", "VERSION 1 1"},
+    {"REDEEM imap 0123456789abcdef0123456789abcdef",
+	"FAIL credentials 0 unknown ticket"},
+    {NULL, NULL},
+};
+static const struct step s_no_ticket[] = {
+    {"VERSION 1 1", "VERSION 1 1"},
+    {"AUTH imap PLAIN 192.0.2.1 1 AGFsaWNlAHB3", "OK alice@example.test"},
+    {"TICKET", "FAIL tempfail 0 cannot issue a ticket"},
     {NULL, NULL},
 };
 
@@ -187,7 +213,11 @@ main(void)
 	scripts[8] = s_legacy_again;
 	scripts[9] = s_major2;
 	scripts[10] = s_refused;
-	nscripts = 11;
+	scripts[11] = s_ticket;
+	scripts[12] = s_redeem;
+	scripts[13] = s_redeem_again;
+	scripts[14] = s_no_ticket;
+	nscripts = 15;
 	pid = start(sock.s);
 
 	is_int(authc_mechs("imap", true, "192.0.2.1", &out), 0, "MECHS");
@@ -237,6 +267,25 @@ main(void)
 		   "pop", "PLAIN", "192.0.2.1", true, NULL, NULL, NULL, &res),
 	    AUTHC_TEMPFAIL, "a refusal in place of VERSION: TEMPFAIL");
 	is_str(res.text.s, "permission denied", "with authd's reason");
+
+	authc_want_ticket(true);
+	is_int(authc_password("imap", "alice", "pw", "192.0.2.1", true, &res),
+	    AUTHC_OK, "a login process's login: OK");
+	is_str(res.ticket.s, "0123456789abcdef0123456789abcdef",
+	    "with the ticket asked for after it");
+	authc_want_ticket(false);
+	is_int(authc_redeem("imap", "0123456789abcdef0123456789abcdef", &res),
+	    AUTHC_OK, "REDEEM: OK");
+	is_str(res.user.s, "alice@example.test", "the ticket's user");
+	is_int(authc_redeem("imap", "0123456789abcdef0123456789abcdef", &res),
+	    AUTHC_FAIL, "REDEEM refused: FAIL");
+	is_int(res.user.len, 0, "and no user");
+	authc_want_ticket(true);
+	is_int(authc_password("imap", "alice", "pw", "192.0.2.1", true, &res),
+	    AUTHC_TEMPFAIL, "a login without a ticket: TEMPFAIL");
+	authc_want_ticket(false);
+	is_int(authc_redeem("imap", "0123\nMECHS", &res), AUTHC_FAIL,
+	    "a ticket with a newline is never sent");
 	reap(pid);
 
 	/* Nothing a client sends becomes a line or a token of its own. */
