@@ -53,7 +53,7 @@ BINDIR   := $(O)/bin
 endif
 
 CC      ?= cc
-PKGS    := lmdb openssl
+PKGS    := lmdb openssl libseccomp
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -61,7 +61,7 @@ CPPFLAGS += -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' \
 CFLAGS  ?=
 ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto) -lcrypt
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto -lseccomp) -lcrypt
 # libsasl2 only where it is used: authd holds the server side.
 LDLIBS_authd := $(shell pkg-config --libs libsasl2 2>/dev/null || echo -lsasl2)
 
@@ -176,7 +176,7 @@ asan:
 
 # Debian packages: what the build needs, then what the tests drive.
 DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
-             liblmdb-dev libc-ares-dev zlib1g-dev s6 openssl \
+             liblmdb-dev libc-ares-dev zlib1g-dev libseccomp-dev s6 openssl \
              libsasl2-modules
 DEB_TEST  := python3 python3-pytest python3-pytest-timeout perl swaks libnet-ssleay-perl curl \
              procps lmdb-utils \

@@ -86,8 +86,6 @@ void cleanup_addr_list(const char *v, size_t n,
 void cleanup_content(struct cleanup_msg *m, const char *p, size_t n);
 void cleanup_content_end(struct cleanup_msg *m);
 
-/* cleanup_queue_dirs - create the queue directories if missing. */
-void cleanup_queue_dirs(void);
 /* cleanup_queue_open - a new ID and its O_EXCL file in tmp/. */
 enum cleanup_rc cleanup_queue_open(struct cleanup_msg *m);
 /* cleanup_queue_envelope - the records before the content. */

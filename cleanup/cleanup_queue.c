@@ -25,37 +25,6 @@
 #define DATA_REC_MAX 65536	/* rec.h: chunks of at most 64 KiB */
 #define OUT_FLUSH (256 * 1024)
 
-static const char *const dirs[] = {
-	QUEUE_TMP, QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD,
-	QUEUE_CORRUPT,
-};
-
-void
-cleanup_queue_dirs(void)
-{
-	struct str p = STR_INIT, err = STR_INIT;
-	uid_t uid;
-	gid_t gid;
-	size_t i;
-	int root = priv_is_root();
-
-	if (root && priv_lookup(var_cleanup_user, &uid, &gid, &err) < 0)
-		log_fatal_config("cleanup_user: %s", err.s);
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		str_copyf(&p, "%s/%s", var_queue_dir, dirs[i]);
-		if (mkdir(p.s, 0750) < 0) {
-			if (errno == EEXIST)
-				continue;
-			log_fatal("mkdir %s: %s", p.s, strerror(errno));
-		}
-		/* created before the drop: hand it to the user we become */
-		if (root && chown(p.s, uid, gid) < 0)
-			log_fatal("chown %s: %s", p.s, strerror(errno));
-	}
-	str_free(&p);
-	str_free(&err);
-}
-
 /* io_fail - op on path failed (errno): log it and fail the message
  * with reason, or with 4.3.1 when the disk is full, which smtpd answers
  * 452 4.3.1 (RFC 3463). */
@@ -82,8 +51,9 @@ cleanup_queue_open(struct cleanup_msg *m)
 		qid_new(m->id);
 		str_copyf(&m->tmp_path, "%s/" QUEUE_TMP "/%s",
 		    var_queue_dir, m->id);
+		/* 0640: qmgr reads it through the queue's group */
 		m->fd = open(m->tmp_path.s, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0600);
+		    O_CLOEXEC, 0640);
 		if (m->fd >= 0 || errno != EEXIST)
 			break;
 	}

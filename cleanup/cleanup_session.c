@@ -37,9 +37,12 @@ identify(int fd, struct cleanup_msg *m)
 		log_warn("peer credentials: %s", strerror(errno));
 		return -1;
 	}
-	/* the embedded layout runs every daemon as one user: ours */
+	/* the embedded layout runs every daemon as one user: ours; qmgr
+	 * submits delivery reports */
 	m->trusted = m->uid == 0 || m->uid == geteuid() ||
 	    (priv_lookup(var_smtpd_user, &suid, &sgid, &err) == 0 &&
+	    m->uid == suid) ||
+	    (priv_lookup(var_qmgr_user, &suid, &sgid, &err) == 0 &&
 	    m->uid == suid);
 	str_free(&err);
 	pw = getpwuid(m->uid);

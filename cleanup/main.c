@@ -5,6 +5,7 @@
  */
 #include "cleanup.h"
 #include "daemon.h"
+#include "queue.h"
 
 static const struct daemon_endpoint endpoints[] = {
 	{ "cleanup_listen", "cleanup" },
@@ -17,7 +18,7 @@ main(int argc, char **argv)
 
 	daemon_start(&d, "cleanup", argc, argv);
 	/* queue_dir may be relative: daemon_start is in base_dir now */
-	cleanup_queue_dirs();
+	queue_prepare(d.conf);
 	daemon_run_subdir(&d, CLEANUP_SLOTS, "cleanup_user");
 	daemon_unix_mode(0666);	/* any local user may submit */
 	daemon_serve(&d, "cleanup", endpoints, 1, "cleanup_user",

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,15 +209,22 @@ ctl_load(struct ctl *c, bool strict)
 	str_free(&dir);
 }
 
+/* ensure_user - create system account name when missing: with a group
+ * of its own, or with group as its primary group. */
 static int
-ensure_user(const char *name)
+ensure_user(const char *name, const char *group)
 {
 	char *argv[] = { "useradd", "--system", "--user-group",
 		"--no-create-home", "--home-dir", "/nonexistent", "--shell",
-		"/usr/sbin/nologin", (char *)name, NULL };
+		"/usr/sbin/nologin", (char *)name, NULL, NULL };
 
 	if (getpwnam(name) != NULL)
 		return 0;
+	if (group != NULL) {
+		argv[2] = "--gid";
+		memmove(&argv[4], &argv[3], 7 * sizeof argv[0]);
+		argv[3] = (char *)group;
+	}
 	if (ctl_run(argv, NULL) != 0) {
 		fprintf(stderr, "roostctl: cannot create user %s\n", name);
 		return -1;
@@ -350,12 +358,24 @@ ctl_prepare(struct ctl *c)
 		return -1;
 	}
 
+	/* qmgr_user shares cleanup_user's group, the queue's (made first:
+	 * cleanup_user comes before it in user_keys) */
 	if (priv_is_root())
-		for (i = 0; i < NUSERS && rc == 0; i++)
-			rc = ensure_user(cfg_str(user_keys[i]));
+		for (i = 0; i < NUSERS && rc == 0; i++) {
+			const char *u = cfg_str(user_keys[i]), *g = NULL;
+			struct passwd *cpw;
+			struct group *gr;
+
+			if (strcmp(user_keys[i], "qmgr_user") == 0 &&
+			    strcmp(u, var_cleanup_user) != 0 &&
+			    (cpw = getpwnam(var_cleanup_user)) != NULL &&
+			    (gr = getgrgid(cpw->pw_gid)) != NULL)
+				g = gr->gr_name;
+			rc = ensure_user(u, g);
+		}
 	if (rc == 0) {
 		ctl_abspath("queue_dir", &p);
-		rc = own(p.s, "cleanup_user", 0750);
+		rc = own(p.s, "qmgr_user", 0750);
 	}
 	if (rc == 0) {
 		ctl_abspath("store_dir", &p);

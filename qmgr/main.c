@@ -15,6 +15,8 @@
 
 #include "cfg.h"
 #include "daemon.h"
+#include "queue.h"
+#include "sandbox.h"
 #include "fd.h"
 #include "listen.h"
 #include "log.h"
@@ -90,7 +92,9 @@ main(int argc, char **argv)
 	if (s.nls != 1)
 		log_fatal_config("%s: qmgr_listen: want exactly one endpoint",
 		    d.conf);
+	queue_prepare(d.conf);
 	daemon_drop(&d, "qmgr_user");
+	sandbox_enter(d.prog, SANDBOX_ALLOW);
 	qmgr_conf.resolver = resolver_open_cfg();
 	if (qmgr_conf.resolver == NULL)
 		log_fatal("cannot open the recipient tables");

@@ -60,6 +60,16 @@ log_level_check(const char *value, struct str *err)
 	return -1;
 }
 
+/* seccomp_action_check - what a refused system call does. */
+static int
+seccomp_action_check(const char *value, struct str *err)
+{
+	if (strcmp(value, "kill") == 0 || strcmp(value, "log") == 0)
+		return 0;
+	str_copyf(err, "'%s' is not kill or log", value);
+	return -1;
+}
+
 /* bare_lf_check - what smtpd may do with a bare LF or CR in DATA. */
 static int
 bare_lf_check(const char *value, struct str *err)

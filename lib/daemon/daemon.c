@@ -13,6 +13,7 @@
 #include "priv.h"
 #include "qid.h"
 #include "ready.h"
+#include "sandbox.h"
 #include "tls.h"
 
 #ifndef SYSCONFDIR
@@ -211,6 +212,9 @@ daemon_serve(struct daemon *d, const char *name,
 	if (user_key != NULL && priv_drop_chroot(cfg_str(user_key),
 	    priv_is_root() ? jail : NULL, &err) < 0)
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
+	/* pipe (no user_key) stays root to run users' commands: a
+	 * deny-list for it, an allow-list for every other daemon */
+	sandbox_enter(d->prog, user_key != NULL ? SANDBOX_ALLOW : SANDBOX_DENY);
 	s.serve = serve;
 	daemon_ready(d);
 	server_run(&s);

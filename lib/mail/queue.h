@@ -51,6 +51,11 @@ int queue_read_content(const char *path,
     int (*fn)(void *arg, const char *p, size_t n), void *arg,
     struct str *err);
 /* queue_fsync_dir - fsync queue_dir/dir: 0, or -1 with errno. */
+/* queue_prepare (queue_conf.c) - the queue's folders with their owners
+ * and modes (queue_conf.c says who owns what); as root, a qmgr_user
+ * whose primary group is not cleanup_user's stops the daemon (exit 100,
+ * naming conf).  cleanup and qmgr call it at start, before the drop. */
+void queue_prepare(const char *conf);
 int queue_fsync_dir(const char *queue_dir, const char *dir);
 
 #endif

@@ -13,7 +13,7 @@ from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
 from test_security import PIPE_CAPS, status
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
-         "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
+         "qmgr": "roost-qmgr", "lmtpd": "roost-lmtp",
          "authd": "roost-auth", "imapd": "roost-lmtp", "popd": "roost-lmtp",
          "imap-login": "roost-login", "pop3-login": "roost-login"}
 

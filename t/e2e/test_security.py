@@ -8,12 +8,12 @@ import stat
 
 import pytest
 
-from roost import children, uid_of
+from roost import BIN, children, uid_of, wait_for
 
 DAEMONS = ("smtpd", "cleanup", "qmgr", "lmtpd", "pipe", "authd", "imapd",
            "popd", "imap-login", "pop3-login")
 ACCOUNTS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
-            "qmgr": "roost-queue", "lmtpd": "roost-lmtp",
+            "qmgr": "roost-qmgr", "lmtpd": "roost-lmtp",
             "authd": "roost-auth", "imapd": "roost-lmtp",
             "popd": "roost-lmtp", "imap-login": "roost-login",
             "pop3-login": "roost-login"}
@@ -73,7 +73,15 @@ def test_file_owners_and_modes(roost):
     def owner_mode(*parts):
         st = os.stat(roost.path(*parts))
         return pwd.getpwuid(st.st_uid).pw_name, stat.S_IMODE(st.st_mode)
-    assert owner_mode("queue") == ("roost-queue", 0o750)
+    # qmail's split: cleanup writes tmp/ and incoming/, qmgr owns the
+    # rest; the queue's group is both accounts' primary group
+    assert owner_mode("queue") == ("roost-qmgr", 0o750)
+    for d in ("tmp", "incoming"):
+        assert owner_mode("queue", d) == ("roost-queue", 0o770), d
+    for d in ("active", "deferred", "hold", "corrupt", "status"):
+        assert owner_mode("queue", d) == ("roost-qmgr", 0o700), d
+    assert pwd.getpwnam("roost-qmgr").pw_gid == \
+        pwd.getpwnam("roost-queue").pw_gid
     assert owner_mode("store") == ("roost-lmtp", 0o750)
     roost.add_user("sec@example.test", "secret")
     # only roostctl (root) changes users, passwords and forwards, and
@@ -102,3 +110,76 @@ def test_login_processes_are_chrooted_to_the_login_folder(roost):
     # the daemons with the store are not, and need not be
     for pid in procs["imapd"]:
         assert os.readlink("/proc/%d/root" % pid) == "/"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="accounts need root")
+def test_cleanups_account_can_neither_deliver_nor_run_commands(roost):
+    """A cleanup taken over (it parses headers from the Internet) must
+    not reach pipe or lmtpd: only qmgr's account may."""
+    import socket
+
+    def talk(path):
+        def fn():
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(path)
+            got = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+            return got
+        return fn
+
+    for name, path, refused in (
+            ("pipe", roost.path("run", "pipe"),
+             lambda got: b"not allowed" in got),
+            ("lmtpd", roost.path("run", "lmtp"),
+             lambda got: got.startswith(b"421"))):
+        pw = pwd.getpwnam("roost-queue")
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                os.setgroups([])
+                os.setgid(pw.pw_gid)
+                os.setuid(pw.pw_uid)
+                os.write(w, talk(path)()[:200] or b"<closed>")
+            finally:
+                os._exit(0)
+        os.close(w)
+        got = os.read(r, 4096)
+        os.waitpid(pid, 0)
+        os.close(r)
+        got = b"" if got == b"<closed>" else got
+        assert refused(got), (name, got)
+
+
+SANITIZED = "/asan/" in BIN
+
+
+def test_every_daemon_runs_under_its_seccomp_filter(roost):
+    for name, pids in daemon_procs(roost).items():
+        want = "pipe: info: seccomp: deny-list" if name == "pipe" else \
+            "%s: info: seccomp: allow-list" % name
+        if SANITIZED:
+            want = "%s: info: seccomp: off (sanitizer build)" % name
+        assert want in roost.log(name), name
+        for pid in pids:
+            assert status(pid)["Seccomp"] == ("0" if SANITIZED else "2"), \
+                (name, pid)
+
+
+@pytest.mark.skipif(SANITIZED, reason="the sanitizer build has no filters")
+def test_seccomp_off_leaves_one_daemon_without_a_filter(fresh):
+    fresh.start()
+    with open(fresh.conf, "a") as f:
+        f.write("seccomp_off = smtpd\n")
+    fresh.ctl("restart", "smtpd")
+    pid = fresh.status()["smtpd"]
+    assert status(pid)["Seccomp"] == "0"
+    wait_for(lambda: "seccomp: off (seccomp_off names smtpd)" in
+             fresh.log("smtpd"), 10)
+    assert status(fresh.status()["lmtpd"])["Seccomp"] == "2"
