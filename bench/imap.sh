@@ -15,7 +15,7 @@
 # rates and the ratio, the median ratio is the result.  Last, IDLERS
 # (default 200) idle sessions are opened on each and the resident memory
 # of the server's processes is summed and divided by that count: roost's
-# imapd workers, Dovecot's imap processes plus its imap-login processes.
+# imapd and imap-login workers, Dovecot's imap and imap-login processes.
 #
 # ONLY=dovecot or ONLY=roost runs one side.
 set -eu
@@ -164,9 +164,12 @@ dovecot_pids() {
 	children "$m" imap
 	children "$m" imap-login
 }
-roost_pids() {
-	m=$($R status | awk '$1 == "imapd" { gsub(/[^0-9]/, "", $4); print $4 }')
-	children "$m"
+roost_pids() {	# imapd's workers, and imap-login's where it exists
+	for svc in imapd imap-login; do
+		m=$($R status |
+		    awk -v s="$svc" '$1 == s { gsub(/[^0-9]/, "", $4); print $4 }')
+		[ -z "$m" ] || children "$m"
+	done
 }
 [ "$ONLY" = roost ] || idle_memory "$dc_name" "$DC_PORT" dovecot_pids
 [ "$ONLY" = dovecot ] || idle_memory roost "$RO_PORT" roost_pids

@@ -82,6 +82,9 @@ login_handoff(struct login *lg, const struct authc_result *res,
 	}
 	fd_close(pair[1]);
 	pair[1] = -1;
+	/* The login deadline is over; the daemon behind keeps the
+	 * session's own timeouts. */
+	buf_set_deadline(&lg->ss.b, 0);
 	tls_proxy(&lg->ss.b, pair[0]);
 out:
 	for (i = 0; i < 2; i++)

@@ -26,7 +26,7 @@ def r():
     try:
         inst.start()
         with open(inst.conf, "a") as f:
-            f.write("imapd_ip_sessions = 3\n")
+            f.write("imapd_ip_sessions = 3\nimapd_login_timeout = 2s\n")
         out = inst.ctl("restart", "imapd").stdout
         assert "imapd restarted" in out and "imap-login restarted" in out
         inst.add_user(USER, PASSWORD)
@@ -213,6 +213,22 @@ def test_commands_pipelined_behind_the_login_reach_popd(r):
                         (USER, PASSWORD)).encode(), b"signing off")
     assert got.count("+OK") == 4, got
     s.close()
+
+
+@pytest.mark.parametrize("port", ["imap", "imaps"])
+def test_the_login_deadline_ends_at_login(r, port):
+    """imapd_login_timeout (2 s here) bounds the login, not the session:
+    a session relayed over TLS outlives it as a plain one does."""
+    import time
+    if port == "imaps":
+        m = imaplib.IMAP4_SSL("127.0.0.1", r.port(port),
+                              ssl_context=tls_ctx())
+    else:
+        m = imaplib.IMAP4("127.0.0.1", r.port(port))
+    m.login(USER, PASSWORD)
+    time.sleep(3)
+    assert m.noop()[0] == "OK"
+    m.logout()
 
 
 def test_the_tls_relay_carries_a_large_message_both_ways(r):
