@@ -52,11 +52,16 @@ login_handoff(struct login *lg, const struct authc_result *res,
 		attrs_add(&a, extra->v[i].name, extra->v[i].value.s,
 		    extra->v[i].value.len);
 	if (tls) {
+		int sz = 512 * 1024;
+
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 		    pair) < 0) {
 			log_error("handoff: socketpair: %s", strerror(errno));
 			goto out;
 		}
+		/* room to write ahead on both sides of the relay */
+		(void)setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+		(void)setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 		fds[nfds++] = pair[1];
 	} else {
 		/* What the client pipelined behind its login goes along. */
