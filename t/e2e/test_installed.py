@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
-from test_security import PIPE_CAPS, status
+from test_security import PIPE_CAPS, SANITIZED, status
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
          "qmgr": "roost-qmgr", "lmtpd": "roost-lmtp",
@@ -66,6 +66,24 @@ def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
         for p in pids("pipe"):
             assert uid_of(p)[0] == 0
             assert int(status(p)["CapBnd"], 16) == PIPE_CAPS
+        # every daemon under its seccomp filter (none in the sanitizer
+        # build); the login processes chrooted to run/login, root's
+        for svc in list(USERS) + ["pipe"]:
+            for p in pids(svc):
+                assert status(p)["Seccomp"] == ("0" if SANITIZED else "2")
+        login = os.stat(tmp_path / "run" / "login")
+        assert (login.st_uid, login.st_mode & 0o777) == (0, 0o755)
+        for svc in ("imap-login", "pop3-login"):
+            for p in pids(svc):
+                assert os.readlink("/proc/%d/root" % p) == \
+                    os.path.realpath(tmp_path / "run" / "login")
+        # the queue: qmgr's, with cleanup's folders in it
+        q = os.stat(tmp_path / "spool")
+        assert (q.st_uid, q.st_mode & 0o777) == \
+            (pwd.getpwnam("roost-qmgr").pw_uid, 0o750)
+        inc = os.stat(tmp_path / "spool" / "incoming")
+        assert (inc.st_uid, inc.st_mode & 0o777) == \
+            (pwd.getpwnam("roost-queue").pw_uid, 0o770)
         # the tables are root's; only authd's group reads passwd.db
         r = subprocess.run(ctl + ["user", "add", "inst@example.test",
                                   "--password-stdin"], input="pw\n",
