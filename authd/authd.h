@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "auth_throttle.h"
+#include "cidr.h"
 #include "server.h"
 #include "str.h"
 
@@ -48,6 +49,8 @@ struct authd_peers {
 /* Shared by every worker: set up by the master before forking. */
 extern struct auth_throttle *authd_throttle;
 extern struct authd_peers authd_peers;
+/* auth_throttle_exempt, parsed by main(). */
+extern struct cidr_list authd_exempt;
 
 /* authd_sasl_init - libsasl2's server side, configured from roost.conf
  * only (no file of libsasl2's own is read); log_fatal_config on error. */

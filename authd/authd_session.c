@@ -29,6 +29,7 @@
 
 struct auth_throttle *authd_throttle;
 struct authd_peers authd_peers;
+struct cidr_list authd_exempt;
 
 #define TOKENS_MAX 8
 
@@ -390,7 +391,7 @@ cmd_auth(struct buf *b, struct conn *cn, char **tok, int n)
 	    NULL, NULL, NULL, false, STR_INIT, AUTHD_R_NONE};
 	struct authd_sasl *s = NULL;
 	struct str out = STR_INIT, enc = STR_INIT, ir = STR_INIT;
-	bool loopback;
+	bool loopback, exempt;
 	long base = (long)var_auth_failure_delay * 1000;
 	int64_t now = now_s();
 	int rc, ret = 0;
@@ -404,7 +405,9 @@ cmd_auth(struct buf *b, struct conn *cn, char **tok, int n)
 	a.service = tok[1];
 	a.mech = tok[2];
 	a.ip = tok[3];
-	if (auth_throttle_ip_blocked(authd_throttle, a.ip, now)) {
+	/* an exempt address is never blocked as such; its users are */
+	exempt = cidr_match(&authd_exempt, a.ip);
+	if (!exempt && auth_throttle_ip_blocked(authd_throttle, a.ip, now)) {
 		log_attempt(&a, "", BLOCKED);
 		reply(b, "FAIL blocked %ld %s", base, BLOCKED_IP);
 		goto out;
@@ -431,7 +434,7 @@ cmd_auth(struct buf *b, struct conn *cn, char **tok, int n)
 	    authd_sasl_user(s) : str_cstr(&a.user), a.ip, now)) {
 		if (rc == -1)
 			(void)auth_throttle_fail(authd_throttle,
-			    str_cstr(&a.user), a.ip, now);
+			    str_cstr(&a.user), a.ip, !exempt, now);
 		log_attempt(&a, rc == 0 ? authd_sasl_user(s) :
 		    str_cstr(&a.user), BLOCKED " (user from here)");
 		reply(b, "FAIL blocked %ld %s", base, BLOCKED_USER);
@@ -457,8 +460,8 @@ cmd_auth(struct buf *b, struct conn *cn, char **tok, int n)
 			    "fail reason=\"temporary failure\"");
 			reply(b, "FAIL tempfail 0 password check unavailable");
 		} else {
-			uf = auth_throttle_fail(
-			    authd_throttle, str_cstr(&a.user), a.ip, now);
+			uf = auth_throttle_fail(authd_throttle,
+			    str_cstr(&a.user), a.ip, !exempt, now);
 			str_copyf(
 			    &why, "fail reason=\"%s\"", reason_text(a.reason));
 			log_attempt(&a, str_cstr(&a.user), why.s);

@@ -81,6 +81,7 @@ int
 main(int argc, char **argv)
 {
 	struct auth_throttle_limits lim;
+	struct str err = STR_INIT;
 	struct daemon d;
 
 	daemon_start(&d, "authd", argc, argv);
@@ -93,6 +94,8 @@ main(int argc, char **argv)
 	    (size_t)var_auth_throttle_entries, &lim);
 	if (authd_throttle == NULL)
 		log_fatal("cannot map the failure table: %s", strerror(errno));
+	if (cidr_parse(var_auth_throttle_exempt, &authd_exempt, &err) < 0)
+		log_fatal_config("%s: auth_throttle_exempt: %s", d.conf, err.s);
 	authd_sasl_init();
 	/* Any local process may connect; authd_session serves only the
 	 * peers prepare() listed (SO_PEERCRED). */

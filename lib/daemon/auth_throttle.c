@@ -227,15 +227,16 @@ count(struct auth_throttle *t, const char *key, unsigned limit, int64_t now)
 }
 
 unsigned
-auth_throttle_fail(
-    struct auth_throttle *t, const char *user, const char *ip, int64_t now)
+auth_throttle_fail(struct auth_throttle *t, const char *user,
+    const char *ip, bool count_ip, int64_t now)
 {
 	char key[KEY_MAX];
 	unsigned n = 0;
 
 	lock(t);
 	key_of(key, sizeof key, 'i', ip, NULL);
-	(void)count(t, key, t->lim.ip_limit, now);
+	if (count_ip)
+		(void)count(t, key, t->lim.ip_limit, now);
 	if (user != NULL && *user != '\0') {
 		key_of(key, sizeof key, 'p', ip, user);
 		(void)count(t, key, t->lim.user_ip_limit, now);

@@ -53,10 +53,12 @@ bool auth_throttle_ip_blocked(
 bool auth_throttle_user_blocked(
     struct auth_throttle *t, const char *user, const char *ip, int64_t now);
 /* auth_throttle_fail - count one failure of user (NULL or "" when the
- * exchange never named one) from ip; returns the failures of that user
- * over every address within the window (0 without a user). */
-unsigned auth_throttle_fail(
-    struct auth_throttle *t, const char *user, const char *ip, int64_t now);
+ * exchange never named one) from ip, and of ip itself unless count_ip
+ * is false (an address exempt from per-address blocking: a webmail, a
+ * NAT); returns the failures of that user over every address within
+ * the window (0 without a user). */
+unsigned auth_throttle_fail(struct auth_throttle *t, const char *user,
+    const char *ip, bool count_ip, int64_t now);
 /* auth_throttle_success - clear the (user, ip) count. */
 void auth_throttle_success(
     struct auth_throttle *t, const char *user, const char *ip, int64_t now);

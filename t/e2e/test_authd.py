@@ -31,7 +31,8 @@ def inst():
         r.start()
         with open(r.conf, "a") as f:
             f.write("auth_failure_delay = 1s\nauth_ip_failure_limit = 5\n"
-                    "auth_user_ip_failure_limit = 3\n")
+                    "auth_user_ip_failure_limit = 3\n"
+                    "auth_throttle_exempt = 198.51.100.0/24\n")
         r.ctl("restart", "authd")
         for user, pw in USERS.items():
             p = subprocess.run(
@@ -334,6 +335,26 @@ def test_ip_throttle(inst):
     a.close()
     assert logged(inst, 'fail reason="blocked ip" user=- mech=PLAIN '
                   'service=imap ip=203.0.113.7')
+
+
+def test_exempt_address_is_not_blocked_but_its_users_are(inst):
+    """auth_throttle_exempt (a webmail, a NAT): more failures than
+    auth_ip_failure_limit from it, of other people, do not lock out the
+    rest of its users; a user's own failures still block that user from
+    it."""
+    a = Authd(inst)
+    ip = "198.51.100.25"
+    for user in ("alice@example.test", "bob@example.test",
+                 "ghost@example.test", "bob@example.test", "-",
+                 "ghost2@example.test", "alice@example.test"):
+        assert plain(a, user, "wrong", ip=ip).startswith("FAIL credentials")
+    assert plain(a, "dave@example.test", USERS["dave@example.test"],
+                 ip=ip) == "OK dave@example.test"
+    assert plain(a, "bob@example.test", "wrong",
+                 ip=ip).startswith("FAIL credentials")
+    assert plain(a, "bob@example.test", USERS["bob@example.test"],
+                 ip=ip).startswith("FAIL blocked ")
+    a.close()
 
 
 def test_user_ip_throttle(inst):
