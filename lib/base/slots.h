@@ -7,6 +7,8 @@
 #ifndef ROOST_SLOTS_H
 #define ROOST_SLOTS_H
 
+#include <stdbool.h>
+
 #include "str.h"
 
 /* slot_take - an fd holding one of the key's slots in dir (keep it open
@@ -20,6 +22,12 @@ int slot_take(const char *dir, const char *key, unsigned limit,
  * dfd (a process chrooted away from it keeps it open from before). */
 int slot_take_at(int dfd, const char *dir, const char *key,
     unsigned limit, struct str *err);
+
+/* slot_sweep - remove the slot files no one holds from the folder open
+ * at dfd (one per key ever seen would pile up otherwise): how many, or
+ * -1.  Safe against takers: one that opened a file just swept finds it
+ * unlinked once locked and takes the path afresh. */
+int slot_sweep(int dfd);
 
 /* slot_key_path - "dir/<key>", the key escaped so that it names no other
  * path; the slot files are that plus ".<n>", and callers may keep other

@@ -216,6 +216,8 @@ daemon_serve(struct daemon *d, const char *name,
 	 * deny-list for it, an allow-list for every other daemon */
 	sandbox_enter(d->prog, user_key != NULL ? SANDBOX_ALLOW : SANDBOX_DENY);
 	s.serve = serve;
+	s.tick = daemon_sweep_slots;
+	s.tick_s = 60;
 	daemon_ready(d);
 	server_run(&s);
 }

@@ -91,6 +91,10 @@ void daemon_serve(struct daemon *d, const char *name,
  * that one). */
 void daemon_run_subdir(const struct daemon *d, const char *name,
     const char *user_key);
+/* daemon_sweep_slots - remove the unused session slot files from the
+ * folders daemon_run_subdir made (lib/base/slots.h: slot_sweep);
+ * daemon_serve's master runs it at start and every minute. */
+void daemon_sweep_slots(void);
 /* daemon_store_prepare - daemon_run_subdir for a daemon serving the
  * store to users, whose account in user_key must also be the store's
  * owner (lmtpd_user). */

@@ -5,6 +5,7 @@
  * and the folder of the login processes' sockets; see daemon.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,24 @@
 #include "daemon.h"
 #include "log.h"
 #include "priv.h"
+#include "slots.h"
+
+/* The slot folders this daemon made, open for daemon_sweep_slots (a
+ * chrooted login process keeps reaching its own this way). */
+#define SLOT_DIRS_MAX 4
+static int slot_dirs[SLOT_DIRS_MAX];
+static size_t nslot_dirs;
+
+void
+daemon_sweep_slots(void)
+{
+	for (size_t i = 0; i < nslot_dirs; i++) {
+		int n = slot_sweep(slot_dirs[i]);
+
+		if (n > 0)
+			log_debug("swept %d unused session slot files", n);
+	}
+}
 
 void
 daemon_run_subdir(const struct daemon *d, const char *name,
@@ -30,6 +49,10 @@ daemon_run_subdir(const struct daemon *d, const char *name,
 		log_fatal("mkdir %s: %s", dir.s, strerror(errno));
 	if (priv_is_root() && chown(dir.s, uid, gid) < 0)
 		log_fatal("chown %s: %s", dir.s, strerror(errno));
+	if (nslot_dirs < SLOT_DIRS_MAX &&
+	    (slot_dirs[nslot_dirs] = open(dir.s, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0)
+		nslot_dirs++;
 	str_free(&dir);
 	str_free(&err);
 }

@@ -330,6 +330,7 @@ server_run(struct server *s)
 {
 	int status[2], sigfd;
 	unsigned want;
+	int64_t next_tick;
 
 	if (s->limit == 0)
 		log_panic("server %s: process limit is 0", s->name);
@@ -347,19 +348,29 @@ server_run(struct server *s)
 	sig_ignore(SIGPIPE);
 	sig_ignore(SIGHUP);
 	want = s->min ? s->min : 1;
+	next_tick = buf_now_ms();
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = status[0], .events = POLLIN },
 		};
 		char drain[256];
-		int signo;
+		int signo, wait_ms = -1;
 
 		while (nworkers < want && spawn(s, status) == 0)
 			;
 		if (idle_count(s) == 0 && nworkers < s->limit)
 			(void)spawn(s, status);
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (s->tick != NULL) {
+			int64_t now = buf_now_ms();
+
+			if (now >= next_tick) {
+				s->tick();
+				next_tick = now + (int64_t)s->tick_s * 1000;
+			}
+			wait_ms = (int)(next_tick - now);
+		}
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
 			log_fatal("poll: %s", strerror(errno));
 		while (fd_read(status[0], drain, sizeof drain) > 0)
 			;

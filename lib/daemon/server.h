@@ -45,6 +45,11 @@ struct server {
 	 * closes fd afterwards. */
 	void (*serve)(int fd, const struct server_listener *l, void *ctx);
 	void *ctx;
+	/* tick - run by the master at start and every tick_s seconds
+	 * (housekeeping: daemon_serve sweeps the slot folders); NULL:
+	 * none. */
+	void (*tick)(void);
+	unsigned tick_s;
 };
 
 /* Set in a worker when the master asked it to stop. */

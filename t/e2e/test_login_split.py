@@ -284,3 +284,25 @@ def test_a_pop3s_session_is_relayed(r):
     p.quit()
     wait_for(lambda: "handoff user=%s to=popd" % USER in
              r.log("pop3-login"), 10)
+
+
+def test_unused_slot_files_are_swept(r):
+    """A slot file per client address and per user would pile up for
+    ever; the masters sweep the unused ones at start and every minute
+    (here: at the restart)."""
+    m = imaplib.IMAP4("127.0.0.1", r.port("imap"))
+    m.login(USER, PASSWORD)
+    m.logout()
+
+    def slots(d):
+        return [n for n in os.listdir(r.path("run", d))
+                if n.rsplit(".", 1)[-1].isdigit()]
+    r.ctl("restart", "imapd")
+    # the sweep runs just after each master says it is ready
+    wait_for(lambda: slots("imapd") == [] and slots("imap-login") == [],
+             10)
+    m = imaplib.IMAP4("127.0.0.1", r.port("imap"))
+    m.login(USER, PASSWORD)
+    # a slot in use is there (the sweep leaves held ones alone)
+    assert any(n.startswith("split@example.test.") for n in slots("imapd"))
+    m.logout()

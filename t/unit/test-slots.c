@@ -1,6 +1,7 @@
 /* test-slots - session slots: the limit holds across processes, a
  * slot comes back when its holder exits (even by SIGKILL), and keys
  * cannot name other paths. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,39 @@ main(void)
 	ok(fd >= 0, "upper case key");
 	is_int(slot_take("/nonexistent/dir", "k", 1, &err), -2,
 	    "a missing directory is an error, not a refusal");
+
+	/* The sweep removes the files no one holds, and only slot files. */
+	{
+		char sweep[] = "/tmp/test-slots-sweep.XXXXXX";
+		int held, dfd, n;
+
+		if (mkdtemp(sweep) == NULL)
+			return 1;
+		held = slot_take(sweep, "held@x", 1, &err);
+		for (n = 0; n < 5; n++) {
+			str_copyf(&p, "gone%d@x", n);
+			close(slot_take(sweep, p.s, 1, &err));
+		}
+		str_copyf(&p, "%s/bob.login", sweep);
+		close(open(p.s, O_WRONLY | O_CREAT, 0600));
+		dfd = open(sweep, O_RDONLY | O_DIRECTORY);
+		is_int(slot_sweep(dfd), 5, "the sweep removes the 5 free slots");
+		str_copyf(&p, "%s/held@x.0", sweep);
+		ok(stat(p.s, &sb) == 0, "not the one held");
+		str_copyf(&p, "%s/bob.login", sweep);
+		ok(stat(p.s, &sb) == 0, "nor a file of another kind");
+		is_int(slot_take(sweep, "held@x", 1, &err), -1,
+		    "the held slot still counts");
+		close(held);
+		is_int(slot_sweep(dfd), 1, "once released it goes too");
+		fd = slot_take(sweep, "held@x", 1, &err);
+		ok(fd >= 0, "and the key has its slot again");
+		close(fd);
+		close(dfd);
+		str_copyf(&p, "rm -rf '%s'", sweep);
+		if (system(p.s) != 0)
+			ok(0, "clean up %s", sweep);
+	}
 	str_copyf(&p, "rm -rf '%s'", dir);
 	if (system(p.s) != 0)
 		ok(0, "clean up %s", dir);
