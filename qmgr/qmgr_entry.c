@@ -214,7 +214,8 @@ append(struct run *x, struct str *recs, size_t n)
 	struct str err = STR_INIT;
 	int rc = 0;
 
-	if (n > 0 && qstatus_append(x->spath.s, recs, n, &err) < 0) {
+	if (n > 0 && qstatus_append_at(x->spath.s, &x->st.valid, recs, n,
+	    &err) < 0) {
 		log_error("%s: %s", x->id, err.s);
 		rc = -1;
 	}
@@ -872,6 +873,7 @@ qmgr_entry_run(const char *id, uint64_t *due_us)
 	size_t i;
 
 	memset(&x, 0, sizeof x);
+	x.st.valid = QSTATUS_UNKNOWN;	/* until qstatus_read says */
 	x.id = id;
 	qmgr_qpath(&x.path, QUEUE_ACTIVE, id);
 	qstatus_path(qmgr_conf.queue_dir, id, &x.spath);
@@ -910,6 +912,7 @@ qmgr_entry_run(const char *id, uint64_t *due_us)
 		log_error("%s: %s", id, err.s);
 		x.dsn_failed = true;
 		qstatus_free(&x.st);
+		x.st.valid = QSTATUS_UNKNOWN;	/* append only with care */
 		x.st.nrcpt = x.e.nrcpt;
 		x.st.rcpt = xcalloc(x.e.nrcpt + 1, sizeof(*x.st.rcpt));
 		for (i = 0; i < x.e.nrcpt; i++)

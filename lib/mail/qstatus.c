@@ -335,10 +335,13 @@ qstatus_read(const char *path, size_t nrcpt, struct qstatus *st,
 	memset(st, 0, sizeof(*st));
 	st->nrcpt = nrcpt;
 	st->rcpt = xcalloc(nrcpt ? nrcpt : 1, sizeof(*st->rcpt));
+	st->valid = QSTATUS_UNKNOWN;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			st->valid = 0;
 			return 0;
+		}
 		str_copyf(err, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -351,6 +354,8 @@ qstatus_read(const char *path, size_t nrcpt, struct qstatus *st,
 	fd_close(fd);
 	rc = parse((const unsigned char *)data.s, data.len, st, &valid, err);
 	str_free(&data);
+	if (rc == 0)
+		st->valid = valid;
 	if (rc < 0) {
 		struct str why = STR_INIT;
 
@@ -377,35 +382,18 @@ fsync_parent(const char *path)
 	return rc;
 }
 
-int
-qstatus_append(const char *path, const struct str *recs, size_t n,
-    struct str *err)
+/* put - write recs at offset valid of fd (the version record first in
+ * an empty file), cut anything after them (a torn tail), fsync, and the
+ * directory too when created: the new valid length, or -1 with err. */
+static ssize_t
+put(int fd, const char *path, size_t valid, bool created,
+    const struct str *recs, size_t n, struct str *err)
 {
-	struct str data = STR_INIT, out = STR_INIT;
-	size_t valid, i;
-	int fd, created = 0;
+	struct str out = STR_INIT;
+	struct stat sb;
+	ssize_t rc = -1;
+	size_t i;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-		created = 1;
-	}
-	if (fd < 0) {
-		str_copyf(err, "open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (slurp(fd, &data) < 0) {
-		str_copyf(err, "read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (parse((const unsigned char *)data.s, data.len, NULL, &valid,
-	    err) < 0)
-		goto fail;	/* never write after damage we cannot read */
-	if (valid < data.len && ftruncate(fd, (off_t)valid) < 0) {
-		str_copyf(err, "truncate %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	/* a file begins with its format's version */
 	if (valid == 0 && n > 0) {
 		struct str v = STR_INIT;
 
@@ -418,24 +406,87 @@ qstatus_append(const char *path, const struct str *recs, size_t n,
 	if (out.len > 0 && (lseek(fd, (off_t)valid, SEEK_SET) < 0 ||
 	    fd_write_all(fd, out.s, out.len) < 0)) {
 		str_copyf(err, "write %s: %s", path, strerror(errno));
-		goto fail;
+		/* leave no torn record of ours behind */
+		(void)ftruncate(fd, (off_t)valid);
+		goto out;
+	}
+	if (fstat(fd, &sb) == 0 && (size_t)sb.st_size > valid + out.len &&
+	    ftruncate(fd, (off_t)(valid + out.len)) < 0) {
+		str_copyf(err, "truncate %s: %s", path, strerror(errno));
+		goto out;
 	}
 	if (fsync(fd) < 0) {
 		str_copyf(err, "fsync %s: %s", path, strerror(errno));
-		goto fail;
+		goto out;
 	}
 	if (created && fsync_parent(path) < 0) {
 		str_copyf(err, "fsync directory of %s: %s", path,
 		    strerror(errno));
-		goto fail;
+		goto out;
 	}
+	rc = (ssize_t)(valid + out.len);
+out:
+	str_free(&out);
+	return rc;
+}
+
+/* open_rw - path for reading and writing, created when missing. */
+static int
+open_rw(const char *path, bool *created, struct str *err)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	*created = false;
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		*created = true;
+	}
+	if (fd < 0)
+		str_copyf(err, "open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int
+qstatus_append(const char *path, const struct str *recs, size_t n,
+    struct str *err)
+{
+	struct str data = STR_INIT;
+	size_t valid;
+	bool created;
+	int fd, rc = -1;
+
+	if ((fd = open_rw(path, &created, err)) < 0)
+		return -1;
+	if (slurp(fd, &data) < 0)
+		str_copyf(err, "read %s: %s", path, strerror(errno));
+	else if (parse((const unsigned char *)data.s, data.len, NULL, &valid,
+	    err) == 0 &&	/* never write after damage we cannot read */
+	    put(fd, path, valid, created, recs, n, err) >= 0)
+		rc = 0;
 	fd_close(fd);
 	str_free(&data);
-	str_free(&out);
+	return rc;
+}
+
+int
+qstatus_append_at(const char *path, size_t *valid, const struct str *recs,
+    size_t n, struct str *err)
+{
+	bool created;
+	ssize_t end;
+	int fd;
+
+	if (*valid == QSTATUS_UNKNOWN)
+		return qstatus_append(path, recs, n, err);
+	if ((fd = open_rw(path, &created, err)) < 0)
+		return -1;
+	end = put(fd, path, created ? 0 : *valid, created, recs, n, err);
+	fd_close(fd);
+	if (end < 0) {
+		/* what is on disk now is for the careful path to find */
+		*valid = QSTATUS_UNKNOWN;
+		return -1;
+	}
+	*valid = (size_t)end;
 	return 0;
-fail:
-	fd_close(fd);
-	str_free(&data);
-	str_free(&out);
-	return -1;
 }

@@ -63,7 +63,11 @@ struct qstatus {
 	struct qstatus_rcpt *rcpt;
 	uint64_t warned_us;	/* 0: no delay notice sent */
 	bool held;
+	size_t valid;		/* the file's good length as read (a torn
+				 * tail after it), or QSTATUS_UNKNOWN */
 };
+
+#define QSTATUS_UNKNOWN SIZE_MAX
 
 /* qstatus_path - queue_dir-relative path of id's status file. */
 void qstatus_path(const char *queue_dir, const char *id, struct str *out);
@@ -77,6 +81,14 @@ void qstatus_free(struct qstatus *st);
  * fsyncs its directory) when it does not exist. */
 int qstatus_append(const char *path, const struct str *recs, size_t n,
     struct str *err);
+/* qstatus_append_at - the same for the one writer that read the file
+ * (qstatus_read's st.valid) and keeps *valid: writes at *valid, cutting
+ * a torn tail, without reading the file again (an entry with many
+ * targets would otherwise cost a read of all its records per append),
+ * and advances *valid.  QSTATUS_UNKNOWN: qstatus_append's careful path.
+ * A failure leaves *valid QSTATUS_UNKNOWN. */
+int qstatus_append_at(const char *path, size_t *valid,
+    const struct str *recs, size_t n, struct str *err);
 
 /* qstatus_put - append name=value (attr-escaped) as one line of the
  * record being built in rec. */

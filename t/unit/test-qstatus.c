@@ -361,6 +361,85 @@ test_version(void)
 	str_free(&img);
 }
 
+/* rchar - bytes this process has read so far (/proc/self/io). */
+static unsigned long long
+rchar(void)
+{
+	unsigned long long v = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/io", "r");
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "rchar: %llu", &v) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
+/* test_append_at - the writer that read the file appends without
+ * reading it again (qmgr with an entry of many targets), cuts a torn
+ * tail, and falls back to the careful path when the file was damaged. */
+static void
+test_append_at(void)
+{
+	struct qstatus st;
+	struct str err = STR_INIT, rec = STR_INIT;
+	unsigned long long before;
+	char num[16];
+	size_t i, valid;
+	off_t size;
+	int bad = 0;
+
+	unlink(path);
+	ok(qstatus_read(path, 5000, &st, &err) == 0 && st.valid == 0,
+	    "a missing file reads as valid length 0");
+	valid = st.valid;
+	qstatus_free(&st);
+	before = rchar();
+	for (i = 0; i < 5000; i++) {
+		str_clear(&rec);
+		snprintf(num, sizeof num, "%zu", i);
+		qstatus_put(&rec, "rcpt", num);
+		qstatus_put(&rec, "target", "command:/usr/bin/a-long-enough-"
+		    "command-line-to-make-the-file-big");
+		qstatus_put(&rec, "status", "sent");
+		if (qstatus_append_at(path, &valid, &rec, 1, &err) < 0)
+			bad++;
+	}
+	is_int(bad, 0, "5000 appends, one record each");
+	size = file_size();
+	ok(size > 400000 && (off_t)valid == size,
+	    "*valid follows the file (%lld bytes)", (long long)size);
+	ok(rchar() - before < 65536,
+	    "and not one of them read the file back (%llu bytes read)",
+	    rchar() - before);
+	ok(qstatus_read(path, 5000, &st, &err) == 0 &&
+	    qstatus_target_done(&st.rcpt[4999], "command:/usr/bin/a-long-"
+	    "enough-command-line-to-make-the-file-big") &&
+	    st.valid == valid, "everything reads back");
+	qstatus_free(&st);
+
+	/* a torn tail after what the writer knows is cut by its append */
+	add_file("\x51\x7f\x01", 3);
+	str_clear(&rec);
+	qstatus_put(&rec, "rcpt", "0");
+	qstatus_put(&rec, "status", "bounced");
+	ok(qstatus_append_at(path, &valid, &rec, 1, &err) == 0 &&
+	    (off_t)valid == file_size(), "a torn tail is cut");
+	ok(qstatus_read(path, 5000, &st, &err) == 0 && st.valid == valid,
+	    "and the file reads whole");
+	qstatus_free(&st);
+
+	/* damage nobody can read: the careful path refuses to write */
+	put_file("\x51\x05garbage-not-a-record-at-all", 30);
+	valid = QSTATUS_UNKNOWN;
+	ok(qstatus_append_at(path, &valid, &rec, 1, &err) < 0 &&
+	    valid == QSTATUS_UNKNOWN, "unknown length after damage: refused");
+	str_free(&err);
+	str_free(&rec);
+}
+
 int
 main(void)
 {
@@ -373,6 +452,7 @@ main(void)
 	test_hostile_framing();
 	test_hostile_content();
 	test_version();
+	test_append_at();
 	unlink(path);
 	rmdir(dir);
 	return done_testing();
