@@ -23,8 +23,12 @@
  * exchange in progress through `cur`.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -50,6 +54,34 @@ static struct authd_attempt *cur; /* the exchange in progress */
 static struct users *users; /* passwd.db, opened on first use */
 static bool source_roost;
 static struct str mechs; /* enabled and available */
+static unsigned char fake_key[32]; /* users_scram_fake's, read at start */
+
+/* load_fake_key - data_dir/authd.key (roostctl makes it), read by the
+ * master before the workers fork; without it a random key for this run
+ * (unknown users' salts then change at a restart). */
+static void
+load_fake_key(void)
+{
+	struct str path = STR_INIT;
+	ssize_t n = -1;
+	int fd;
+
+	str_copyf(&path, "%s/" USERS_FAKE_KEY, var_data_dir);
+	fd = open(path.s, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = read(fd, fake_key, sizeof fake_key);
+		close(fd);
+	}
+	if (n != (ssize_t)sizeof fake_key) {
+		log_warn("%s: %s; unknown users' SCRAM salts change at each "
+		    "start (roostctl start makes the file)", path.s,
+		    n < 0 ? strerror(errno) : "too short");
+		if (getrandom(fake_key, sizeof fake_key, 0) !=
+		    (ssize_t)sizeof fake_key)
+			log_fatal("getrandom: %s", strerror(errno));
+	}
+	str_free(&path);
+}
 
 static struct users *
 table(void)
@@ -234,6 +266,13 @@ roost_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 
 			cur->reason = known ? AUTHD_R_NOSECRET : AUTHD_R_NOUSER;
 			user_rec_free(&rec);
+			/* Either way the exchange goes on with a secret no
+			 * proof matches, and fails where a wrong password
+			 * does: the client learns nothing of who exists. */
+			if (users_scram_fake(cur->mech, name.s, fake_key,
+			    sizeof fake_key, &secret) == 0)
+				sp->utils->prop_set(sp->propctx, p->name,
+				    secret.s, (int)secret.len);
 		}
 	}
 	if (secret.s != NULL)
@@ -278,6 +317,8 @@ authd_sasl_init(void)
 	int rc;
 
 	source_roost = strcmp(var_auth_source, "roost") == 0;
+	if (source_roost)
+		load_fake_key();
 	/* mech_list while the plugins load: every mechanism we know, so
 	 * that sasl_global_listmech() tells what this host has. */
 	str_copys(&mechs, "PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,6 +285,39 @@ out:
 	return rc;
 }
 
+/* fake_key - data_dir/authd.key, authd's key for the SCRAM secrets of
+ * names that have none (users_scram_fake): made once, 32 random bytes,
+ * readable as passwd.db is (tables_own). */
+static int
+fake_key(const char *dir)
+{
+	struct str path = STR_INIT;
+	unsigned char key[32];
+	int fd, rc = 0;
+
+	str_copyf(&path, "%s/" USERS_FAKE_KEY, dir);
+	fd = open(path.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		if (errno != EEXIST) {
+			fprintf(stderr, "roostctl: %s: %s\n", path.s,
+			    strerror(errno));
+			rc = -1;
+		}
+	} else if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key ||
+	    write(fd, key, sizeof key) != (ssize_t)sizeof key ||
+	    fsync(fd) < 0) {
+		fprintf(stderr, "roostctl: %s: %s\n", path.s, strerror(errno));
+		(void)unlink(path.s);
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(key, sizeof key);
+	str_free(&path);
+	return rc;
+}
+
 /* tables_own - data_dir and the tables in it belong to root: only
  * roostctl changes users, domains, passwords and forwards, and
  * passwd.db is readable by authd's group only (doc/SECURITY.md).
@@ -302,7 +336,8 @@ tables_own(const char *dir)
 	return own_file(dir, USERS_DB, 0, 0, 0644) < 0 ||
 	    own_file(dir, USERS_DB ".lock", 0, 0, 0644) < 0 ||
 	    own_file(dir, PASSWD_DB, 0, agid, 0640) < 0 ||
-	    own_file(dir, PASSWD_DB ".lock", 0, 0, 0644) < 0 ? -1 : 0;
+	    own_file(dir, PASSWD_DB ".lock", 0, 0, 0644) < 0 ||
+	    own_file(dir, USERS_FAKE_KEY, 0, agid, 0640) < 0 ? -1 : 0;
 }
 
 void
@@ -384,6 +419,8 @@ ctl_prepare(struct ctl *c)
 	if (rc == 0) {
 		ctl_abspath("data_dir", &p);
 		rc = mkdir_p(p.s, 0755);
+		if (rc == 0)
+			rc = fake_key(p.s);
 		if (rc == 0 && priv_is_root())
 			rc = tables_own(p.s);
 	}

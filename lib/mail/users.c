@@ -626,6 +626,52 @@ out:
 	return rc;
 }
 
+/* fake_part - HMAC(md, key, what NUL mech NUL name): size bytes. */
+static int
+fake_part(const EVP_MD *md, const unsigned char *key, size_t keylen,
+    const char *what, const char *mech, const char *name,
+    unsigned char *out)
+{
+	struct str msg = STR_INIT;
+	unsigned int len = 0;
+	int ok;
+
+	str_cats(&msg, what);
+	str_catc(&msg, '\0');
+	str_cats(&msg, mech);
+	str_catc(&msg, '\0');
+	str_cats(&msg, name);
+	ok = HMAC(md, key, (int)keylen, (const unsigned char *)msg.s, msg.len,
+	    out, &len) != NULL;
+	str_free(&msg);
+	return ok ? 0 : -1;
+}
+
+int
+users_scram_fake(const char *mech, const char *name,
+    const unsigned char *key, size_t keylen, struct str *out)
+{
+	const EVP_MD *md = scram_md(mech);
+	unsigned char salt[EVP_MAX_MD_SIZE], stored[EVP_MAX_MD_SIZE];
+	unsigned char skey[EVP_MAX_MD_SIZE];
+	int size;
+
+	if (md == NULL || keylen == 0 ||
+	    fake_part(EVP_sha256(), key, keylen, "salt", mech, name,
+	    salt) < 0 ||
+	    fake_part(md, key, keylen, "stored", mech, name, stored) < 0 ||
+	    fake_part(md, key, keylen, "server", mech, name, skey) < 0)
+		return -1;
+	size = EVP_MD_get_size(md);
+	str_copyf(out, "%s$%u:", mech, USERS_SCRAM_ITERATIONS);
+	base64_encode(salt, USERS_SCRAM_SALT_LEN, out);
+	str_catc(out, '$');
+	base64_encode(stored, (size_t)size, out);
+	str_catc(out, ':');
+	base64_encode(skey, (size_t)size, out);
+	return 0;
+}
+
 /* scram_new - the secret of password for mech with a fresh salt. */
 static int
 scram_new(const char *password, const char *mech, struct str *out,

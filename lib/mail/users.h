@@ -103,5 +103,15 @@ int users_passwd_scram(struct users *u, const char *name, const char *mech,
 int users_scram_secret(const char *mech, const char *password,
     const unsigned char *salt, size_t saltlen, unsigned iter,
     struct str *out, struct str *err);
+/* users_scram_fake - a secret for a name that has none (no such user),
+ * in the same form, with a salt and keys derived from key (HMAC), so
+ * that the same name gets the same salt every time and an exchange
+ * fails only at the proof, as a wrong password does: SCRAM must not
+ * tell which users exist.  0, or -1. */
+int users_scram_fake(const char *mech, const char *name,
+    const unsigned char *key, size_t keylen, struct str *out);
+/* The file in data_dir holding the key of users_scram_fake: made by
+ * roostctl (32 random bytes, readable as passwd.db is). */
+#define USERS_FAKE_KEY "authd.key"
 
 #endif

@@ -478,3 +478,46 @@ def test_authd_runs_as_its_own_account(inst):
         assert int(gids[0]) == group
         assert uid_of(k)[0] != store or os.geteuid() != 0
     assert os.stat(inst.path("run", "auth")).st_mode & 0o777 == 0o666
+
+
+def scram_first(a, user, mech="SCRAM-SHA-256", ip="198.51.100.40"):
+    """The server-first message for user: {attr: value}; cancels."""
+    bare = "n=%s,r=%s" % (user, base64.b64encode(os.urandom(18)).decode())
+    r = a.cmd("AUTH imap %s %s 1 %s" % (mech, ip,
+                                         b64(("n,," + bare).encode())))
+    assert r.startswith("CONT "), r
+    first = base64.b64decode(r[5:]).decode()
+    assert a.cmd("*").startswith("FAIL cancelled"), first
+    return dict(x.split("=", 1) for x in first.split(","))
+
+
+def test_scram_does_not_tell_which_users_exist(inst):
+    """An unknown user gets a salt and an iteration count like a real
+    one (the same each time, from authd's key), and fails at the proof
+    as a wrong password does, in the same time."""
+    import statistics
+    import time
+    a = Authd(inst)
+    real = scram_first(a, "alice@example.test")
+    ghost = scram_first(a, "nobody-here@example.test")
+    assert ghost["i"] == real["i"] and \
+        len(base64.b64decode(ghost["s"])) == len(base64.b64decode(real["s"]))
+    assert scram_first(a, "nobody-here@example.test")["s"] == ghost["s"]
+    assert scram_first(a, "someone-else@example.test")["s"] != ghost["s"]
+    for mech in ("SCRAM-SHA-1", "SCRAM-SHA-256"):
+        r, _ = scram(a, mech, "nobody-here@example.test", "x",
+                     ip="198.51.100.41")
+        assert r.startswith("FAIL credentials "), (mech, r)
+    times = {"known": [], "unknown": []}
+    for i in range(200):
+        for kind, user in (("known", "bob@example.test"),
+                           ("unknown", "nobody-here@example.test")):
+            t = time.perf_counter()
+            r, _ = scram(a, "SCRAM-SHA-256", user, "wrong guess",
+                         ip="198.51.100.42")
+            times[kind].append(time.perf_counter() - t)
+            assert r.startswith("FAIL "), r
+    a.close()
+    known = statistics.median(times["known"])
+    unknown = statistics.median(times["unknown"])
+    assert abs(unknown - known) <= 0.1 * known, (known, unknown)
