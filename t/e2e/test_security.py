@@ -89,6 +89,7 @@ def test_file_owners_and_modes(roost):
     assert owner_mode("data") == ("root", 0o755)
     assert owner_mode("data", "users.db") == ("root", 0o644)
     assert owner_mode("data", "passwd.db") == ("root", 0o640)
+    assert owner_mode("data", "authd.key") == ("root", 0o640)
     assert os.stat(roost.path("data", "passwd.db")).st_gid == \
         pwd.getpwnam("roost-auth").pw_gid
     # the login processes' chroot: root's, and nothing in it but the
