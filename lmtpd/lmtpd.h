@@ -97,5 +97,9 @@ void lmtpd_deliver(struct lmtpd *st);
  * its angle brackets removed.  0 with it in out, or -1 when there is
  * none, it is empty or longer than LMTPD_MSGID_MAX. */
 int lmtpd_msgid(const char *head, size_t len, struct str *out);
+/* lmtpd_dupkey - the duplicate key of head: that Message-ID, the From
+ * address (lower case) and the Date (unfolded), separated by 0x01.  0,
+ * or -1 without a usable Message-ID (no duplicate check then). */
+int lmtpd_dupkey(const char *head, size_t len, struct str *out);
 
 #endif

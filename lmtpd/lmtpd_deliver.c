@@ -148,14 +148,17 @@ one(struct lmtpd *st, const struct lmtpd_rcpt *r, const char *key,
 void
 lmtpd_deliver(struct lmtpd *st)
 {
-	struct str key = STR_INIT;
+	struct str key = STR_INIT, id = STR_INIT;
 	struct outcome o;
 	bool dup = var_duplicate_suppression;
-	const char *k;
+	const char *k, *m;
 	size_t i;
 
-	k = lmtpd_msgid(st->head.s ? st->head.s : "", st->head.len, &key) == 0
+	k = lmtpd_dupkey(st->head.s ? st->head.s : "", st->head.len, &key) == 0
 	    ? key.s
+	    : NULL;
+	m = lmtpd_msgid(st->head.s ? st->head.s : "", st->head.len, &id) == 0
+	    ? id.s
 	    : NULL;
 	for (i = 0; i < st->nrcpt; i++) {
 		const struct lmtpd_rcpt *r = &st->rcpt[i];
@@ -168,9 +171,10 @@ lmtpd_deliver(struct lmtpd *st)
 		    r->detail.len ? " detail=" : "",
 		    r->detail.len ? r->detail.s : "", o.uid,
 		    (unsigned long long)store_spool_size(st->sp), o.status,
-		    o.dsn, k ? k : "-");
+		    o.dsn, m ? m : "-");
 		/* each reply goes out as soon as its copy is durable */
 		(void)buf_flush(&st->ss.b);
 	}
 	str_free(&key);
+	str_free(&id);
 }

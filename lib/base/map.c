@@ -210,6 +210,12 @@ map_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 }
 
 int
+map_clear(MDB_txn *txn, MDB_dbi dbi, struct str *err)
+{
+	return txn_result(mdb_drop(txn, dbi, 0), "mdb_drop", txn, err);
+}
+
+int
 map_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cur,
     struct str *err)
 {

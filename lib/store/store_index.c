@@ -384,6 +384,27 @@ store_open(struct store **sp, const char *store_dir, const char *user,
 	return store_open_int(sp, store_dir, user, false, err);
 }
 
+/* upgrade - from the layout version *arg to STORE_LAYOUT_VERSION, in
+ * one write transaction: each step after the other. */
+static int
+upgrade(struct store *s, MDB_txn *txn, void *arg, struct str *err)
+{
+	uint32_t from = *(uint32_t *)arg;
+	unsigned char b[4];
+	int rc = STORE_OK;
+
+	/* 1 -> 2: duplicate keys gained From and Date; the old ones
+	 * (the Message-ID alone) could never match again */
+	if (from < 2 &&
+	    (map_clear(txn, store_dbi(s, DB_DUP), err) != MAP_OK ||
+	    map_clear(txn, store_dbi(s, DB_DUPTIME), err) != MAP_OK))
+		return STORE_ERR;
+	store_le32(b, STORE_LAYOUT_VERSION);
+	rc = store_mrc(map_put(txn, store_dbi(s, DB_META), "version", 7, b,
+	    4, 0, err), STORE_ERR);
+	return rc;
+}
+
 int
 store_open_int(struct store **sp, const char *store_dir, const char *user,
     bool create, struct str *err)
@@ -392,6 +413,7 @@ store_open_int(struct store **sp, const char *store_dir, const char *user,
 	struct str p = STR_INIT;
 	MDB_txn *txn = NULL;
 	struct str v = STR_INIT;
+	uint32_t from = STORE_LAYOUT_VERSION;
 	int rc;
 
 	*sp = NULL;
@@ -431,12 +453,13 @@ store_open_int(struct store **sp, const char *store_dir, const char *user,
 		rc = STORE_ERR;
 		goto fail;
 	}
-	if (v.len != 4 || store_get_le32((unsigned char *)v.s) !=
-	    STORE_LAYOUT_VERSION) {
+	if (v.len != 4 || store_get_le32((unsigned char *)v.s) == 0 ||
+	    store_get_le32((unsigned char *)v.s) > STORE_LAYOUT_VERSION) {
 		str_copyf(err, "%s: unknown store layout version", s->path.s);
 		rc = STORE_ERR;
 		goto fail;
 	}
+	from = store_get_le32((unsigned char *)v.s);
 files:
 	str_copyf(&p, "%s/msg", s->path.s);
 	s->msgdir_fd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -455,6 +478,14 @@ files:
 	}
 	str_free(&p);
 	str_free(&v);
+	if (from < STORE_LAYOUT_VERSION &&
+	    (rc = store_write(s, upgrade, &from, err)) != STORE_OK) {
+		str_free(&p);
+		str_copyf(&p, "%s: upgrade from layout %u: %s", s->path.s,
+		    (unsigned)from, str_cstr(err));
+		str_copys(err, p.s);
+		goto fail;
+	}
 	*sp = s;
 	return STORE_OK;
 fail:

@@ -21,7 +21,11 @@
  * callers of store.h. */
 #define STORE_FULL_INT (-100)
 
-#define STORE_LAYOUT_VERSION 1
+/* The layout's version, in "meta"; an older one is upgraded at open
+ * (store_index.c: upgrade()).  2: duplicate keys are the Message-ID
+ * with From and Date (lmtpd), so the version 1 ones, the Message-ID
+ * alone, are dropped. */
+#define STORE_LAYOUT_VERSION 2
 
 /* The named databases of a user's environment. */
 enum store_db {

@@ -284,6 +284,32 @@ def test_duplicate_suppression(inst):
     wait_for(lambda: "status=duplicate" in inst.log("lmtpd"), 10)
 
 
+def test_a_forged_message_id_cannot_drop_the_real_message(inst):
+    """The key is the Message-ID with From and Date: a forgery sent
+    first with the ID the real post will have is stored, and so is the
+    real post; the same post through two lists (a subject tag and a
+    footer added) is stored once."""
+    real = (b"From: Alice <alice@example.org>\r\n"
+            b"Date: Mon, 07 Dec 2026 10:00:00 +0000\r\n"
+            b"Message-ID: <predictable@example.org>\r\n"
+            b"Subject: the real post\r\n\r\nhello\r\n")
+    forged = (b"From: Mallory <m@evil.example>\r\n"
+              b"Date: Mon, 07 Dec 2026 09:00:00 +0000\r\n"
+              b"Message-ID: <predictable@example.org>\r\n"
+              b"Subject: forged\r\n\r\nhi\r\n")
+    for data in (forged, real):
+        rr, after = transaction(inst, ["daemon@localhost"], data)
+        assert "saved as UID" in after[0][1], after
+    listed = real.replace(b"Subject: the real post",
+                          b"Subject: [list-a] the real post") + \
+        b"-- \r\nlist-a footer\r\n"
+    rr, after = transaction(inst, ["daemon@localhost"], listed)
+    assert "duplicate" in after[0][1], after
+    box = inbox(inst, "daemon")
+    assert len([m for m in box if b"Subject: forged" in m]) == 1
+    assert len([m for m in box if b"the real post" in m]) == 1
+
+
 def test_quota_is_temporary_within_grace(inst):
     big = msg("big") + b"x" * 2000 + b"\r\n"
     rr, after = transaction(inst, ["carol@example.test",

@@ -65,6 +65,42 @@ main(void)
 	for (i = 0; i < 10000; i++)
 		str_cats(&big, " x\n");
 	is_str(id(big.s), NULL, "a huge folded value is no key");
+
+	/* The duplicate key: Message-ID, From address, Date. */
+	{
+		static const char post[] =
+		    "Message-ID: <p1@x>\nFrom: Alice <Alice@Example.test>\n"
+		    "Date: Mon, 07 Dec 2026 10:00:00\n +0000\nSubject: hi\n\n";
+		static const char listed[] =
+		    "Subject: [list] hi\nList-Id: <l.x>\nDate: Mon, 07 Dec "
+		    "2026 10:00:00 +0000\nFrom: \"Alice\" <alice@example.test>"
+		    "\nMessage-ID: <p1@x>\n\n";
+		static const char forged[] =
+		    "Message-ID: <p1@x>\nFrom: Mallory <m@evil.test>\n"
+		    "Date: Mon, 07 Dec 2026 09:59:00 +0000\n\n";
+		static const char same_from[] =
+		    "Message-ID: <p1@x>\nFrom: alice@example.test (Alice)\n"
+		    "Date: Mon, 07 Dec 2026 09:59:00 +0000\n\n";
+		struct str a = STR_INIT, b = STR_INIT;
+
+		ok(lmtpd_dupkey(post, strlen(post), &a) == 0,
+		    "a post has a key");
+		is_str(a.s, "<p1@x>\x01" "alice@example.test\x01"
+		    "Mon, 07 Dec 2026 10:00:00 +0000", "Message-ID, From, Date");
+		ok(lmtpd_dupkey(listed, strlen(listed), &b) == 0 &&
+		    strcmp(a.s, b.s) == 0,
+		    "the list's copy (tagged, other order) has the same key");
+		ok(lmtpd_dupkey(forged, strlen(forged), &b) == 0 &&
+		    strcmp(a.s, b.s) != 0,
+		    "a forgery with the Message-ID has another");
+		ok(lmtpd_dupkey(same_from, strlen(same_from), &b) == 0 &&
+		    strcmp(a.s, b.s) != 0,
+		    "and so has one from the same sender at another time");
+		is_int(lmtpd_dupkey("Subject: x\n\n", 12, &b), -1,
+		    "no Message-ID: no key");
+		str_free(&a);
+		str_free(&b);
+	}
 	str_free(&big);
 	str_free(&out);
 	return done_testing();
