@@ -41,6 +41,7 @@ struct popd_msg {
 	uint64_t file_size;	/* octets of the message file */
 	time_t internaldate;
 	unsigned flags;		/* STORE_F_* at login */
+	unsigned char tail;	/* STORE_TAIL_*: how the file ends */
 	bool deleted;		/* DELE in this session */
 	bool retrieved;		/* RETR in this session: \Seen at QUIT */
 	char file[STORE_FILE_LEN + 1];

@@ -36,14 +36,16 @@ collect_msg(const struct store_msg *m, void *arg)
 	pm->file_size = pm->size = m->size;
 	pm->internaldate = m->internaldate;
 	pm->flags = m->flags;
+	pm->tail = m->tail;
 	memcpy(pm->file, m->file, sizeof pm->file);
 	return 0;
 }
 
 /* wire_size - RETR ends a message that does not end in CRLF with one,
- * so such a message is two octets longer on the wire than on disk.  A
- * file that is gone (purged since the snapshot) keeps its recorded size;
- * RETR will say it is gone. */
+ * so such a message is two octets longer on the wire than on disk.  The
+ * store's record says how the file ends (STORE_TAIL_*); only for one it
+ * could not tell is the file read.  A file that is gone (purged since
+ * the snapshot) keeps its recorded size; RETR will say it is gone. */
 int
 popd_open(struct popd *p, const struct popd_msg *pm, struct str *err)
 {
@@ -65,6 +67,11 @@ wire_size(struct popd *p, struct popd_msg *pm)
 
 	if (pm->file_size == 0)
 		return;
+	if (pm->tail != STORE_TAIL_UNKNOWN) {
+		if (pm->tail == STORE_TAIL_OTHER)
+			pm->size += 2;
+		return;
+	}
 	fd = popd_open(p, pm, &err);
 	if (fd < 0) {
 		log_warn("uid=%" PRIu32 ": %s", pm->uid, str_cstr(&err));

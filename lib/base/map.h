@@ -58,11 +58,11 @@ int map_put(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 int map_del(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
     struct str *err) MAP_WUR;
 
+/* map_clear - delete every record of dbi (it stays open). */
+int map_clear(MDB_txn *txn, MDB_dbi dbi, struct str *err) MAP_WUR;
 /* Cursor: map_cursor_open, then map_cursor_seek (first key >= key; NULL
  * key: the first entry) and map_cursor_next, each copying the entry into
  * k and v; map_cursor_close sets *cur to NULL. */
-/* map_clear - delete every record of dbi (it stays open). */
-int map_clear(MDB_txn *txn, MDB_dbi dbi, struct str *err) MAP_WUR;
 int map_cursor_open(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cur,
     struct str *err) MAP_WUR;
 int map_cursor_seek(MDB_cursor *cur, const void *key, size_t klen,

@@ -101,7 +101,15 @@ struct store_msg {
 	time_t internaldate;
 	uint64_t size;		/* octets of the file (CRLF form) */
 	char file[STORE_FILE_LEN + 1];
+	unsigned char tail;	/* STORE_TAIL_*: how the file ends */
 };
+
+/* How a message file ends, kept at delivery so that POP3 need not open
+ * every file at login to size it (RETR adds a CRLF to one that lacks
+ * it): unknown only for a record an upgrade could not read. */
+#define STORE_TAIL_UNKNOWN 0
+#define STORE_TAIL_CRLF 1
+#define STORE_TAIL_OTHER 2
 
 /* An expunged message kept for recovery. */
 struct store_expunged {

@@ -121,8 +121,8 @@ store_mbox_decode(const struct str *v, uint32_t id, struct store_mailbox *mb)
 	return 0;
 }
 
-/* message: ver(1) pad(3) flags(4) modseq(8) internaldate(8) size(8)
- * uid(4) pad(4) file(24) keywords(rest) */
+/* message: ver(1) tail(1) pad(2) flags(4) modseq(8) internaldate(8)
+ * size(8) uid(4) pad(4) file(24) keywords(rest) */
 void
 store_msg_encode(const struct store_msg *m, struct str *out)
 {
@@ -130,6 +130,7 @@ store_msg_encode(const struct store_msg *m, struct str *out)
 
 	memset(b, 0, sizeof(b));
 	b[0] = 1;
+	b[1] = m->tail;
 	store_le32(b + 4, m->flags);
 	store_le64(b + 8, m->modseq);
 	store_le64(b + 16, (uint64_t)(int64_t)m->internaldate);
@@ -147,6 +148,7 @@ store_msg_decode(const void *p, size_t n, struct store_msg *m)
 
 	if (n < MSG_REC_FIXED || b[0] != 1)
 		return -1;
+	m->tail = b[1] <= STORE_TAIL_OTHER ? b[1] : STORE_TAIL_UNKNOWN;
 	m->flags = store_get_le32(b + 4);
 	m->modseq = store_get_le64(b + 8);
 	m->internaldate = (time_t)(int64_t)store_get_le64(b + 16);
@@ -384,6 +386,64 @@ store_open(struct store **sp, const char *store_dir, const char *user,
 	return store_open_int(sp, store_dir, user, false, err);
 }
 
+/* tail_of - how the message file name ends, read from it. */
+static unsigned char
+tail_of(struct store *s, const char *name, uint64_t size)
+{
+	char t[2];
+	int fd;
+	unsigned char r = STORE_TAIL_UNKNOWN;
+
+	if (size < 2)
+		return STORE_TAIL_OTHER;
+	fd = openat(s->msgdir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return r;
+	if (pread(fd, t, 2, (off_t)size - 2) == 2)
+		r = t[0] == '\r' && t[1] == '\n' ? STORE_TAIL_CRLF :
+		    STORE_TAIL_OTHER;
+	close(fd);
+	return r;
+}
+
+/* tails - layout 2 -> 3: give every message record its tail. */
+static int
+tails(struct store *s, MDB_txn *txn, struct str *err)
+{
+	struct str k = STR_INIT, v = STR_INIT, enc = STR_INIT;
+	struct store_msg m;
+	MDB_cursor *cur = NULL;
+	int mrc, rc = STORE_OK;
+
+	memset(&m, 0, sizeof m);
+	if ((mrc = map_cursor_open(txn, store_dbi(s, DB_MSG), &cur, err)) !=
+	    MAP_OK)
+		return store_mrc(mrc, STORE_ERR);
+	for (mrc = map_cursor_seek(cur, NULL, 0, &k, &v, err); mrc == MAP_OK;
+	    mrc = map_cursor_next(cur, &k, &v, err)) {
+		if (store_msg_decode(v.s, v.len, &m) < 0 ||
+		    m.tail != STORE_TAIL_UNKNOWN)
+			continue;
+		m.tail = tail_of(s, m.file, m.size);
+		if (m.tail == STORE_TAIL_UNKNOWN)
+			continue;	/* popd reads it itself */
+		store_msg_encode(&m, &enc);
+		if ((mrc = map_put(txn, store_dbi(s, DB_MSG), k.s, k.len,
+		    enc.s, enc.len, 0, err)) != MAP_OK ||
+		    (mrc = map_cursor_seek(cur, k.s, k.len, &k, &v, err)) !=
+		    MAP_OK)
+			break;
+	}
+	if (mrc != MAP_OK && mrc != MAP_NOTFOUND)
+		rc = store_mrc(mrc, STORE_ERR);
+	map_cursor_close(&cur);
+	str_free(&m.keywords);
+	str_free(&k);
+	str_free(&v);
+	str_free(&enc);
+	return rc;
+}
+
 /* upgrade - from the layout version *arg to STORE_LAYOUT_VERSION, in
  * one write transaction: each step after the other. */
 static int
@@ -399,6 +459,9 @@ upgrade(struct store *s, MDB_txn *txn, void *arg, struct str *err)
 	    (map_clear(txn, store_dbi(s, DB_DUP), err) != MAP_OK ||
 	    map_clear(txn, store_dbi(s, DB_DUPTIME), err) != MAP_OK))
 		return STORE_ERR;
+	/* 2 -> 3: message records learn how their files end */
+	if (from < 3 && (rc = tails(s, txn, err)) != STORE_OK)
+		return rc;
 	store_le32(b, STORE_LAYOUT_VERSION);
 	rc = store_mrc(map_put(txn, store_dbi(s, DB_META), "version", 7, b,
 	    4, 0, err), STORE_ERR);

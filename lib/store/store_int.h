@@ -24,8 +24,9 @@
 /* The layout's version, in "meta"; an older one is upgraded at open
  * (store_index.c: upgrade()).  2: duplicate keys are the Message-ID
  * with From and Date (lmtpd), so the version 1 ones, the Message-ID
- * alone, are dropped. */
-#define STORE_LAYOUT_VERSION 2
+ * alone, are dropped.  3: a message record says how its file ends
+ * (STORE_TAIL_*), read from each file once. */
+#define STORE_LAYOUT_VERSION 3
 
 /* The named databases of a user's environment. */
 enum store_db {

@@ -28,6 +28,7 @@ struct store_spool {
 	size_t nbuf;
 	uint64_t size;
 	bool last_cr;		/* the last byte written was CR */
+	bool last_lf;		/* ... was LF (so the file ends in CRLF) */
 	bool finished;
 	bool failed;
 	int failed_rc;		/* what the failure returned */
@@ -174,6 +175,7 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
 			sp->nbuf += room;
 			sp->size += room;
 			sp->last_cr = b[room - 1] == '\r';
+			sp->last_lf = false;
 			b += room;
 			run -= room;
 		}
@@ -185,6 +187,7 @@ store_spool_write(struct store_spool *sp, const void *p, size_t n,
 		if ((rc = put(sp, '\n', err)) != STORE_OK)
 			return rc;
 		sp->last_cr = false;
+		sp->last_lf = true;
 		b++;
 	}
 	return STORE_OK;
@@ -308,6 +311,7 @@ store_deliver(struct store *s, struct store_spool *sp, const char *mailbox,
 	a.m.flags = flags;
 	a.m.internaldate = internaldate != 0 ? internaldate : time(NULL);
 	a.m.size = sp->size;
+	a.m.tail = sp->last_lf ? STORE_TAIL_CRLF : STORE_TAIL_OTHER;
 	memcpy(a.m.file, sp->file, sizeof(a.m.file));
 	if ((rc = store_keywords_norm(keywords, &a.m.keywords, err)) !=
 	    STORE_OK)
