@@ -12,17 +12,6 @@ static const struct daemon_endpoint endpoints[] = {
 	{ "imapd_imaps_listen", IMAP_LOGIN_ROLE_IMAPS },
 };
 
-#if defined(__SANITIZE_ADDRESS__)
-/* LeakSanitizer reads /proc at exit, which the chroot hides: it would
- * report its own failure, not a leak.  The rest of ASan stays on. */
-const char *__asan_default_options(void);
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-#endif
-
 int
 main(int argc, char **argv)
 {

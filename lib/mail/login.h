@@ -33,7 +33,7 @@ struct login {
  * seen from inside the chroot when confined. */
 void login_configure(bool confined);
 bool login_is_confined(void);
-/* login_start (login_conf.c) - a login process's start, between
+/* login_start (login_start.c) - a login process's start, between
  * daemon_start and daemon_serve (with "login_user"): its slot folder
  * run_dir/<prog> (kept open: login_slot_dir, for session_admit_at), the
  * TLS keys of tls_service, login_dir, login_configure, and the chroot

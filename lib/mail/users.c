@@ -583,6 +583,21 @@ scram_md(const char *mech)
 	return NULL;
 }
 
+/* scram_format - RFC 5803: "<mech>$<iter>:<salt>$<StoredKey>:<ServerKey>",
+ * base64 each. */
+static void
+scram_format(struct str *out, const char *mech, unsigned iter,
+    const unsigned char *salt, size_t saltlen, const unsigned char *stored,
+    const unsigned char *skey, size_t size)
+{
+	str_copyf(out, "%s$%u:", mech, iter);
+	base64_encode(salt, saltlen, out);
+	str_catc(out, '$');
+	base64_encode(stored, size, out);
+	str_catc(out, ':');
+	base64_encode(skey, size, out);
+}
+
 int
 users_scram_secret(const char *mech, const char *password,
     const unsigned char *salt, size_t saltlen, unsigned iter,
@@ -613,12 +628,8 @@ users_scram_secret(const char *mech, const char *password,
 		    "secret", mech);
 		goto out;
 	}
-	str_copyf(out, "%s$%u:", mech, iter);
-	base64_encode(salt, saltlen, out);
-	str_catc(out, '$');
-	base64_encode(stored, (size_t)size, out);
-	str_catc(out, ':');
-	base64_encode(skey, (size_t)size, out);
+	scram_format(out, mech, iter, salt, saltlen, stored, skey,
+	    (size_t)size);
 	rc = 0;
 out:
 	explicit_bzero(salted, sizeof salted);
@@ -663,12 +674,8 @@ users_scram_fake(const char *mech, const char *name,
 	    fake_part(md, key, keylen, "server", mech, name, skey) < 0)
 		return -1;
 	size = EVP_MD_get_size(md);
-	str_copyf(out, "%s$%u:", mech, USERS_SCRAM_ITERATIONS);
-	base64_encode(salt, USERS_SCRAM_SALT_LEN, out);
-	str_catc(out, '$');
-	base64_encode(stored, (size_t)size, out);
-	str_catc(out, ':');
-	base64_encode(skey, (size_t)size, out);
+	scram_format(out, mech, USERS_SCRAM_ITERATIONS, salt,
+	    USERS_SCRAM_SALT_LEN, stored, skey, (size_t)size);
 	return 0;
 }
 
