@@ -7,9 +7,11 @@
  * LIST takes one snapshot of the user's mailboxes, adds the missing
  * superiors of every name (the hierarchy levels a "%" may stop at),
  * sorts them so that a mailbox's descendants follow it directly, and
- * then decides name by name.  Subscriptions live in the mailbox record,
- * so a subscribed name always exists: \NonExistent appears only for
- * superiors that RECURSIVEMATCH brings in.
+ * then decides name by name.  A mailbox's subscription lives in its
+ * record; a subscribed name whose mailbox was deleted is kept by name
+ * (store_subscribed_orphans) and listed as \NonExistent with
+ * LIST (SUBSCRIBED), \Noselect with LSUB (RFC 5258 3.1, RFC 3501
+ * 6.3.9).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -308,9 +310,18 @@ matcher_free(struct matcher *mt)
 
 struct ent {
 	char *name;
-	bool exists;		/* else a superior of mailboxes only */
+	bool exists;		/* a mailbox */
+	bool super;		/* a superior of mailboxes (maybe not one) */
+	bool orphan;		/* subscribed by name, no mailbox */
 	struct store_mailbox mb;	/* when exists; name left empty */
 };
+
+/* subscribed - a mailbox that is, or a name without one. */
+static bool
+subscribed(const struct ent *e)
+{
+	return e->orphan || (e->exists && e->mb.subscribed);
+}
 
 struct snap {
 	struct ent *e;
@@ -334,7 +345,19 @@ snap_add(struct snap *sn, const char *name, size_t len,
 		e->exists = true;
 		e->mb = *mb;
 		memset(&e->mb.name, 0, sizeof(e->mb.name));
-	}
+	} else
+		e->super = true;
+}
+
+static int
+orphan_fn(const char *name, size_t len, void *arg)
+{
+	struct snap *sn = arg;
+
+	snap_add(sn, name, len, NULL);
+	sn->e[sn->n - 1].super = false;
+	sn->e[sn->n - 1].orphan = true;
+	return 0;
 }
 
 static int
@@ -401,9 +424,16 @@ snap_load(struct imapd *st, struct snap *sn, struct str *err)
 			s = sn->e[i].name + len;
 		}
 	}
+	/* subscriptions of deleted mailboxes (not superiors of anything) */
+	rc = store_subscribed_orphans(st->store, orphan_fn, sn, err);
+	if (rc != STORE_OK)
+		return rc;
 	qsort(sn->e, sn->n, sizeof(*sn->e), ent_cmp);
 	for (i = o = 0; i < sn->n; i++) {
 		if (o > 0 && strcmp(sn->e[o - 1].name, sn->e[i].name) == 0) {
+			/* one name: a mailbox first, what else it is too */
+			sn->e[o - 1].super |= sn->e[i].super;
+			sn->e[o - 1].orphan |= sn->e[i].orphan;
 			free(sn->e[i].name);
 			continue;
 		}
@@ -456,9 +486,10 @@ struct listreq {
 static bool
 criteria(const struct listreq *rq, const struct ent *e)
 {
-	if (!e->exists)
+	/* a name without a mailbox only as a subscription */
+	if (!e->exists && !((rq->sel & SEL_SUBSCRIBED) && e->orphan))
 		return false;
-	if ((rq->sel & SEL_SUBSCRIBED) && !e->mb.subscribed)
+	if ((rq->sel & SEL_SUBSCRIBED) && !subscribed(e))
 		return false;
 	if ((rq->sel & SEL_SPECIALUSE) && e->mb.special == 0)
 		return false;
@@ -487,7 +518,7 @@ sub_below(const struct snap *sn, size_t i)
 	size_t j;
 
 	for (j = i + 1; j < sn->n && below(sn, i, j); j++)
-		if (sn->e[j].exists && sn->e[j].mb.subscribed)
+		if (subscribed(&sn->e[j]))
 			return true;
 	return false;
 }
@@ -535,8 +566,10 @@ list_one(struct imapd *st, const struct listreq *rq, struct matcher *mt,
 	if (rq->lsub) {
 		/* RFC 3501 6.3.9: a level "%" stops at that has subscribed
 		 * names below it is listed \Noselect. */
-		if (e->exists && e->mb.subscribed)
+		if (e->exists && subscribed(e))
 			str_cats(out, "* LSUB (");
+		else if (e->orphan)
+			str_cats(out, "* LSUB (\\Noselect");
 		else if (match_any(mt, e->name, true) && sub_below(sn, i))
 			str_cats(out, "* LSUB (\\Noselect");
 		else
@@ -553,15 +586,16 @@ list_one(struct imapd *st, const struct listreq *rq, struct matcher *mt,
 		/* RFC 3501 6.3.8: with "%" last, levels that are not
 		 * mailboxes themselves are listed \Noselect; with selection
 		 * options only names meeting them count (RFC 5258 3). */
-		if (e->exists || (rq->sel & ~SEL_REMOTE) != 0 ||
+		if (e->exists || !e->super || (rq->sel & ~SEL_REMOTE) != 0 ||
 		    !match_any(mt, e->name, true))
 			return STORE_OK;
 	}
 	kids = i + 1 < sn->n && below(sn, i, i + 1);
 	str_cats(out, "* LIST (");
 	if (!e->exists)
-		attr(out, info ? "\\NonExistent" : "\\Noselect");
-	if (e->exists && e->mb.subscribed &&
+		attr(out, info || (meets && e->orphan) ? "\\NonExistent" :
+		    "\\Noselect");
+	if (subscribed(e) &&
 	    ((rq->ret & RET_SUBSCRIBED) || (rq->sel & SEL_SUBSCRIBED)))
 		attr(out, "\\Subscribed");
 	if ((rq->ret & RET_CHILDREN) || st->rev2)

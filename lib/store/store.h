@@ -204,6 +204,14 @@ int store_mailbox_rename(struct store *s, const char *from, const char *to,
     struct str *err);
 int store_mailbox_subscribe(struct store *s, const char *name, bool on,
     struct str *err);
+/* store_subscribed_orphans - the subscribed names that have no mailbox
+ * (their mailbox was deleted; RFC 3501 6.3.4 keeps the subscription):
+ * fn(name, len) for each, in name order, until it returns non-zero.  A
+ * CREATE of such a name makes a subscribed mailbox, UNSUBSCRIBE ends
+ * it. */
+int store_subscribed_orphans(struct store *s,
+    int (*fn)(const char *name, size_t len, void *arg), void *arg,
+    struct str *err);
 void store_mailbox_free(struct store_mailbox *mb);
 
 /* ---- messages ---- */

@@ -18,7 +18,7 @@
 
 static const char *const db_names[DB_COUNT] = {
 	"meta", "mbox", "mbname", "msg", "exp", "expmb", "files", "dup",
-	"duptime", "cache",
+	"duptime", "cache", "subs",
 };
 
 /* ---- byte order ---- */
@@ -255,7 +255,7 @@ open_dbis(struct store_env *se, bool create, struct str *err)
 		return store_mrc(rc, STORE_ERR);
 	for (i = 0; i < DB_COUNT; i++) {
 		rc = map_dbi_open(txn, db_names[i], create, &se->dbi[i], err);
-		if (rc == MAP_NOTFOUND && i == DB_CACHE) {
+		if (rc == MAP_NOTFOUND && (i == DB_CACHE || i == DB_SUBS)) {
 			/* Added after the first layout: made on first use. */
 			map_txn_abort(&txn);
 			return open_dbis(se, true, err);

@@ -25,8 +25,10 @@
  * (store_index.c: upgrade()).  2: duplicate keys are the Message-ID
  * with From and Date (lmtpd), so the version 1 ones, the Message-ID
  * alone, are dropped.  3: a message record says how its file ends
- * (STORE_TAIL_*), read from each file once. */
-#define STORE_LAYOUT_VERSION 3
+ * (STORE_TAIL_*), read from each file once.  4: "subs" keeps the
+ * subscriptions of names that have no mailbox (deleted ones), as RFC
+ * 3501 6.3.6 wants; a mailbox's own stays in its record. */
+#define STORE_LAYOUT_VERSION 4
 
 /* The named databases of a user's environment. */
 enum store_db {
@@ -40,6 +42,7 @@ enum store_db {
 	DB_DUP,		/* "dup": key -> time (be64) */
 	DB_DUPTIME,	/* "duptime": time (be64) key -> "" */
 	DB_CACHE,	/* "cache": file name -> parsed-structure text */
+	DB_SUBS,	/* "subs": subscribed name with no mailbox -> "" */
 	DB_COUNT
 };
 

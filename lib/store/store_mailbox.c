@@ -187,6 +187,18 @@ store_mbox_count(struct store_mailbox *mb, unsigned flags, uint64_t size,
 	}
 }
 
+/* ghost_take - remove name's subscription without a mailbox:
+ * STORE_OK when there was one, STORE_NOMBOX when not. */
+static int
+ghost_take(struct store *s, MDB_txn *txn, const char *name, struct str *err)
+{
+	int mrc = map_del(txn, store_dbi(s, DB_SUBS), name, strlen(name), err);
+
+	if (mrc == MAP_NOTFOUND)
+		return STORE_NOMBOX;
+	return store_mrc(mrc, STORE_ERR);
+}
+
 int
 store_mbox_new(struct store *s, MDB_txn *txn, const char *name,
     unsigned special, bool subscribed, struct store_mailbox *mb,
@@ -222,6 +234,11 @@ store_mbox_new(struct store *s, MDB_txn *txn, const char *name,
 	mb->special = special;
 	mb->subscribed = subscribed;
 	str_copys(&mb->name, name);
+	/* a name still subscribed from before (RFC 3501 6.3.6) */
+	if ((rc = ghost_take(s, txn, name, err)) == STORE_OK)
+		mb->subscribed = true;
+	else if (rc != STORE_NOMBOX)
+		return rc;
 	if ((rc = store_meta_put(s, txn, &m, err)) != STORE_OK)
 		return rc;
 	if ((rc = store_mbox_put(s, txn, mb, err)) != STORE_OK)
@@ -477,6 +494,11 @@ delete_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
 	    STORE_ERR);
 	if (rc == STORE_OK)
 		rc = name_del(s, txn, mb.name.s, mb.name.len, err);
+	/* deleting a mailbox does not unsubscribe its name (RFC 3501
+	 * 6.3.4): the subscription lives on by name */
+	if (rc == STORE_OK && mb.subscribed)
+		rc = store_mrc(map_put(txn, store_dbi(s, DB_SUBS), mb.name.s,
+		    mb.name.len, "", 0, 0, err), STORE_ERR);
 	s->dirty = true;
 out:
 	store_mailbox_free(&mb);
@@ -674,6 +696,16 @@ sub_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
 		mb.subscribed = a->on;
 		rc = store_mbox_put(s, txn, &mb, err);
 	}
+	/* UNSUBSCRIBE also ends the subscription of a name whose mailbox
+	 * is gone (or one a RENAME brought a mailbox to) */
+	if (!a->on && (rc == STORE_OK || rc == STORE_NOMBOX)) {
+		int g = ghost_take(s, txn, a->name, err);
+
+		if (g == STORE_OK || (g == STORE_NOMBOX && rc == STORE_OK))
+			rc = STORE_OK;
+		else if (g != STORE_NOMBOX)
+			rc = g;
+	}
 	store_mailbox_free(&mb);
 	return rc;
 }
@@ -685,4 +717,44 @@ store_mailbox_subscribe(struct store *s, const char *name, bool on,
 	struct sub_arg a = { name, on };
 
 	return store_write(s, sub_txn, &a, err);
+}
+
+/* ---- subscriptions without a mailbox ---- */
+
+struct ghost_arg {
+	int (*fn)(const char *name, size_t len, void *arg);
+	void *arg;
+};
+
+static int
+ghosts_txn(struct store *s, MDB_txn *txn, void *arg, struct str *err)
+{
+	struct ghost_arg *a = arg;
+	struct str k = STR_INIT, v = STR_INIT;
+	MDB_cursor *cur = NULL;
+	int mrc, rc = STORE_OK;
+
+	if ((mrc = map_cursor_open(txn, store_dbi(s, DB_SUBS), &cur, err)) !=
+	    MAP_OK)
+		return store_mrc(mrc, STORE_ERR);
+	for (mrc = map_cursor_seek(cur, NULL, 0, &k, &v, err); mrc == MAP_OK;
+	    mrc = map_cursor_next(cur, &k, &v, err))
+		if ((rc = a->fn(k.s, k.len, a->arg)) != 0)
+			break;
+	if (rc == STORE_OK && mrc != MAP_OK && mrc != MAP_NOTFOUND)
+		rc = store_mrc(mrc, STORE_ERR);
+	map_cursor_close(&cur);
+	str_free(&k);
+	str_free(&v);
+	return rc;
+}
+
+int
+store_subscribed_orphans(struct store *s,
+    int (*fn)(const char *name, size_t len, void *arg), void *arg,
+    struct str *err)
+{
+	struct ghost_arg a = { fn, arg };
+
+	return store_read(s, ghosts_txn, &a, err);
 }

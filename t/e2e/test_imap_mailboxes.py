@@ -687,10 +687,29 @@ def test_subscribe_unsubscribe(inst, user, c):
     assert status(tagged) == ("NO", "NONEXISTENT")
     tagged, _ = c.send("SUBSCRIBE")
     assert status(tagged)[0] == "BAD"
-    # deleting a mailbox drops its subscription with it
+    # deleting a mailbox does not unsubscribe its name (RFC 3501
+    # 6.3.4): LSUB shows it \Noselect, LIST (SUBSCRIBED) \NonExistent,
+    # plain LIST not at all
     c.ok('SUBSCRIBE "sub"')
     c.ok('DELETE "sub"')
+    assert c.lines('LSUB "" "sub"') == ['* LSUB (\\Noselect) "/" "sub"']
+    assert c.lines('LIST (SUBSCRIBED) "" "sub"') == [
+        '* LIST (\\NonExistent \\Subscribed) "/" "sub"']
+    assert c.lines('LIST "" "sub"') == []
+    assert c.lines('LIST "" "*" RETURN (SUBSCRIBED)').count(
+        '* LIST (\\NonExistent \\Subscribed) "/" "sub"') == 0
+    # made again, it is subscribed, once
+    c.ok('CREATE "sub"')
+    assert c.lines('LSUB "" "sub"') == ['* LSUB () "/" "sub"']
+    assert c.lines('LIST (SUBSCRIBED) "" "sub"') == [
+        '* LIST (\\Subscribed) "/" "sub"']
+    # and UNSUBSCRIBE ends the subscription of a deleted one
+    c.ok('DELETE "sub"')
+    c.ok('UNSUBSCRIBE "sub"')
     assert c.lines('LSUB "" "sub"') == []
+    assert c.lines('LIST (SUBSCRIBED) "" "sub"') == []
+    tagged, _ = c.send('UNSUBSCRIBE "sub"')
+    assert status(tagged)[0] == "NO"
     with imap_lib(inst, user) as m:
         assert m.subscribe("Junk")[0] == "OK"
         assert m.unsubscribe("Junk")[0] == "OK"

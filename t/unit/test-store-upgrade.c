@@ -141,8 +141,8 @@ main(void)
 
 	rc = store_open(&s, dir, "old", &err);
 	ok(rc == STORE_OK, "a layout 1 index opens");
-	ok(store_read(s, read_version, &v, &err) == STORE_OK && v == 3,
-	    "and is layout 3 now");
+	ok(store_read(s, read_version, &v, &err) == STORE_OK && v == 4,
+	    "and is layout 4 now");
 	memset(&mb, 0, sizeof mb);
 	str_clear(&t);
 	ok(store_mailbox_get(s, "INBOX", &mb, &err) == STORE_OK &&
@@ -159,7 +159,7 @@ main(void)
 	store_mailbox_free(&mb);
 	store_close(&s);
 
-	ok(set_version(dir, "old", 4) == STORE_OK, "made a layout of the "
+	ok(set_version(dir, "old", 5) == STORE_OK, "made a layout of the "
 	    "future");
 	rc = store_open(&s, dir, "old", &err);
 	ok(rc != STORE_OK &&
