@@ -7,6 +7,7 @@
 #ifndef CLEANUP_H
 #define CLEANUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +34,7 @@ enum cleanup_rc { CLEANUP_OK = 0, CLEANUP_TEMP, CLEANUP_FAIL };
 struct cleanup_msg {
 	/* who is asking */
 	int trusted;		/* root, smtpd_user or our own uid */
+	int reporter;		/* root, qmgr_user or our own uid */
 	int local;		/* no SMTP client: a local submission */
 	uid_t uid;
 	struct str login;	/* a local user's login name */
@@ -43,6 +45,8 @@ struct cleanup_msg {
 	struct attrs rcpt;	/* "rcpt" = "ADDR[ PARAMS]", in order */
 	struct attrs facts;	/* session facts recorded as REC_ATTR */
 	int from_headers;	/* flags=rcpt_from_headers */
+	struct str report_id;	/* qmgr's report: queue it only once */
+	int again;		/* that report was queued before */
 	/* the entry */
 	char id[QID_LEN + 1];
 	struct str tmp_path;
@@ -97,6 +101,12 @@ void cleanup_queue_data(struct cleanup_msg *m, const void *p, size_t n);
 enum cleanup_rc cleanup_queue_commit(struct cleanup_msg *m);
 /* cleanup_queue_discard - remove an unfinished tmp file. */
 void cleanup_queue_discard(struct cleanup_msg *m);
+/* cleanup_report_id_valid - whether s is a well-formed report ID;
+ * cleanup_report_claim - claim m's report ID before the commit: 0
+ * (ours now), 1 (queued before, as the ID now in m->id: discard ours)
+ * or -1 (an error, logged). */
+bool cleanup_report_id_valid(const char *s);
+int cleanup_report_claim(struct cleanup_msg *m);
 /* cleanup_trigger - wake qmgr ("I"); never blocks for long, never
  * fails the caller. */
 void cleanup_trigger(void);

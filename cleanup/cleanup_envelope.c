@@ -41,6 +41,8 @@ cleanup_msg_reset(struct cleanup_msg *m)
 	attrs_clear(&m->facts);
 	m->from_headers = 0;
 	m->local = 0;
+	str_clear(&m->report_id);
+	m->again = 0;
 	m->id[0] = '\0';
 	m->size = 0;
 	m->in_body = 0;
@@ -127,6 +129,14 @@ cleanup_envelope(struct cleanup_msg *m, const struct attrs *req)
 			take_flags(m, a->value.s);
 			attrs_add(&m->facts, "flags", a->value.s,
 			    a->value.len);
+		} else if (strcmp(a->name, "report_id") == 0 && m->reporter) {
+			/* qmgr's own reports only: anyone else could have
+			 * a report suppressed by claiming its ID first */
+			if (!cleanup_report_id_valid(a->value.s))
+				cleanup_fail(m, CLEANUP_FAIL,
+				    "5.5.4 bad report_id");
+			else
+				str_copys(&m->report_id, a->value.s);
 		} else if (strcmp(a->name, "fullname") == 0) {
 			attrs_add(&m->facts, "fullname", a->value.s,
 			    a->value.len);

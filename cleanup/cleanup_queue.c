@@ -152,6 +152,18 @@ cleanup_queue_commit(struct cleanup_msg *m)
 	}
 	fd_close(m->fd);
 	m->fd = -1;
+	if (m->report_id.len > 0) {
+		int claim = cleanup_report_claim(m);
+
+		if (claim != 0) {
+			if (claim < 0)
+				cleanup_fail(m, CLEANUP_TEMP,
+				    "4.3.0 cannot record the report");
+			m->again = claim > 0;
+			cleanup_queue_discard(m);
+			return m->rc;
+		}
+	}
 	str_copyf(&dst, "%s/" QUEUE_INCOMING "/%s", var_queue_dir,
 	    m->id);
 	if (rename(m->tmp_path.s, dst.s) < 0) {

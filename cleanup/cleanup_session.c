@@ -44,6 +44,9 @@ identify(int fd, struct cleanup_msg *m)
 	    m->uid == suid) ||
 	    (priv_lookup(var_qmgr_user, &suid, &sgid, &err) == 0 &&
 	    m->uid == suid);
+	m->reporter = m->uid == 0 || m->uid == geteuid() ||
+	    (priv_lookup(var_qmgr_user, &suid, &sgid, &err) == 0 &&
+	    m->uid == suid);
 	str_free(&err);
 	pw = getpwuid(m->uid);
 	if (pw == NULL) {
@@ -184,6 +187,8 @@ transaction(struct session *ss, struct cleanup_msg *m,
 		refused(m);
 		return STEP_NEXT;
 	}
+	if (m->again)
+		return STEP_NEXT;
 	log_info("queued id=%s from=<%s> nrcpt=%zu size=%llu", m->id,
 	    m->sender.s ? m->sender.s : "", m->rcpt.n,
 	    (unsigned long long)m->size);
@@ -255,6 +260,7 @@ out:
 	str_free(&m.tmp_path);
 	str_free(&m.login);
 	str_free(&m.gecos);
+	str_free(&m.report_id);
 	attrs_free(&req);
 	str_free(&err);
 	str_free(&chunk);

@@ -105,6 +105,8 @@ struct qmgr_reply {
 	enum qmgr_result result;
 	struct str dsn;		/* x.y.z */
 	struct str text;	/* the reply or our reason */
+	bool unknown;		/* DEFER with no answer after the request
+				 * went out: a command may have run */
 };
 void qmgr_reply_set(struct qmgr_reply *r, enum qmgr_result res,
     const char *dsn, const char *fmt, ...)
@@ -143,7 +145,9 @@ void qmgr_pipe_deliver(const struct qmgr_pipe_req *req,
     struct qmgr_reply *out);
 
 /* DSNs (qmgr_dsn.c). */
-enum qmgr_dsn_kind { QMGR_DSN_FAILED, QMGR_DSN_DELAYED, QMGR_DSN_DELIVERED };
+enum qmgr_dsn_kind { QMGR_DSN_FAILED, QMGR_DSN_DELAYED, QMGR_DSN_DELIVERED,
+	QMGR_DSN_UNKNOWN	/* to the postmaster: a command's outcome */
+};
 struct qmgr_dsn_rcpt {
 	const char *addr;
 	const char *orcpt;	/* "rfc822;addr" as given, or NULL */
@@ -152,11 +156,12 @@ struct qmgr_dsn_rcpt {
 	uint64_t last_us;
 };
 /* qmgr_dsn_send - submit one report about the n recipients of entry e
- * (queue file at path) to its sender through cleanup: 0, or -1 with
- * err (try again later). */
+ * (queue file at path) through cleanup under report_id, to its sender
+ * (the postmaster for QMGR_DSN_UNKNOWN): 0 with the report's queue ID
+ * in qid, or -1 with err (try again later). */
 int qmgr_dsn_send(const struct queue_env *e, const char *path,
     enum qmgr_dsn_kind kind, const struct qmgr_dsn_rcpt *r, size_t n,
-    struct str *err);
+    const char *report_id, struct str *qid, struct str *err);
 /* qmgr_rfc822_date - RFC 5322 date-time of us into out. */
 void qmgr_rfc822_date(uint64_t us, struct str *out);
 

@@ -90,7 +90,8 @@ subject(enum qmgr_dsn_kind k)
 {
 	return k == QMGR_DSN_FAILED ? "Undelivered Mail Returned to Sender" :
 	    k == QMGR_DSN_DELAYED ? "Delayed Mail (still being retried)" :
-	    "Successful Mail Delivery Report";
+	    k == QMGR_DSN_UNKNOWN ? "Postmaster notify: command outcome "
+	    "unknown" : "Successful Mail Delivery Report";
 }
 
 static void
@@ -111,6 +112,14 @@ human_part(struct str *m, const struct queue_env *e,
 		    "%llu seconds old.\n\n",
 		    (unsigned long long)(qmgr_conf.warn_us / 1000000),
 		    (unsigned long long)(qmgr_conf.lifetime_us / 1000000));
+	else if (kind == QMGR_DSN_UNKNOWN)
+		str_cats(m, "A command was running for the message below "
+		    "when its delivery was\ninterrupted (qmgr stopped or "
+		    "crashed, or pipe was lost), so whether\nit did its work "
+		    "is unknown.  It is not run again, as it may not be\n"
+		    "safe to repeat: check its effect by hand.  An alias can "
+		    "mark a command\nsafe to repeat with \":repeat:|command\" "
+		    "(aliases(5), pipe(8)).\n\n");
 	else
 		str_cats(m, "Your message was successfully delivered to the "
 		    "destination(s)\nlisted below.\n\n");
@@ -144,7 +153,7 @@ status_part(struct str *m, const struct queue_env *e,
 		}
 		str_catf(m, "Action: %s\n", kind == QMGR_DSN_FAILED ?
 		    "failed" : kind == QMGR_DSN_DELAYED ? "delayed" :
-		    "delivered");
+		    "delivered");	/* UNKNOWN: as far as the sender knows */
 		str_catf(m, "Status: %s\n", r[i].status);
 		str_catf(m, "Diagnostic-Code: smtp; %s\n", r[i].diag);
 		qmgr_rfc822_date(r[i].last_us, &d);
@@ -171,8 +180,10 @@ printable(const char *s, struct str *out)
 int
 qmgr_dsn_send(const struct queue_env *e, const char *path,
     enum qmgr_dsn_kind kind, const struct qmgr_dsn_rcpt *r, size_t n,
-    struct str *err)
+    const char *report_id, struct str *qid, struct str *err)
 {
+	const char *to = kind == QMGR_DSN_UNKNOWN ? "postmaster" :
+	    str_cstr(&e->sender);
 	struct str m = STR_INIT, v = STR_INIT, boundary = STR_INIT,
 	    tmp = STR_INIT;
 	struct attrs env = ATTRS_INIT;
@@ -189,7 +200,7 @@ qmgr_dsn_send(const struct queue_env *e, const char *path,
 	    (unsigned long long)qmgr_now_us(), qmgr_conf.hostname);
 	str_catf(&m, "From: MAILER-DAEMON@%s (Mail Delivery System)\n",
 	    qmgr_conf.hostname);
-	printable(e->sender.s ? e->sender.s : "", &tmp);
+	printable(to, &tmp);
 	str_catf(&m, "To: <%s>\n", tmp.s ? tmp.s : "");
 	str_catf(&m, "Subject: %s\n", subject(kind));
 	str_cats(&m, "Auto-Submitted: auto-replied\n");
@@ -205,6 +216,8 @@ qmgr_dsn_send(const struct queue_env *e, const char *path,
 	str_catf(&m, "\n--%s\nContent-Description: Delivery report\n"
 	    "Content-Type: message/delivery-status\n\n", boundary.s);
 	status_part(&m, e, kind, r, n);
+	if (kind == QMGR_DSN_UNKNOWN)
+		hdrs = true;	/* the postmaster needs no body */
 	if (kind != QMGR_DSN_DELIVERED || !hdrs) {
 		str_catf(&m, "\n--%s\nContent-Description: %s\n"
 		    "Content-Type: %s\n\n", boundary.s,
@@ -226,16 +239,20 @@ qmgr_dsn_send(const struct queue_env *e, const char *path,
 	attrs_add(&env, "sender", "", 0);
 	if (eightbit)
 		attrs_add(&env, "mail_params", "BODY=8BITMIME", 13);
-	attrs_add(&env, "rcpt", e->sender.s, e->sender.len);
+	attrs_add(&env, "rcpt", to, strlen(to));
+	attrs_add(&env, "report_id", report_id, strlen(report_id));
 	if (submit_open(&s, qmgr_conf.cleanup_path.s, 10000) != SUBMIT_OK)
 		goto sfail;
 	if ((rc = submit_begin(&s, &env)) != SUBMIT_OK ||
 	    (rc = submit_data(&s, m.s, m.len)) != SUBMIT_OK ||
 	    (rc = submit_end(&s)) != SUBMIT_OK)
 		goto sfail;
-	log_info("%s: sender %s notification: %s", e->id,
+	log_info("%s: %s %s notification: %s", e->id,
+	    kind == QMGR_DSN_UNKNOWN ? "postmaster" : "sender",
 	    kind == QMGR_DSN_FAILED ? "non-delivery" : kind ==
-	    QMGR_DSN_DELAYED ? "delay" : "delivery", s.queue_id);
+	    QMGR_DSN_DELAYED ? "delay" : kind == QMGR_DSN_UNKNOWN ?
+	    "unknown outcome" : "delivery", s.queue_id);
+	str_copys(qid, s.queue_id);
 	submit_close(&s);
 	attrs_free(&env);
 	str_free(&m);

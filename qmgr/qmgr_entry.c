@@ -28,50 +28,9 @@
 #include "alloc.h"
 #include "cfg.h"
 #include "log.h"
-#include "qmgr.h"
-#include "qstatus.h"
-
-#define NOTIFY_SUCCESS 1
-#define NOTIFY_FAILURE 2
-#define NOTIFY_DELAY 4
+#include "qmgr_run.h"
 
 static pthread_mutex_t resolver_mu = PTHREAD_MUTEX_INITIALIZER;
-
-struct tgt {
-	size_t rcpt;
-	enum resolve_kind kind;
-	struct str name;	/* "mailbox:bob+x", the status file's key */
-	struct str to, detail, via, lmtp_addr;
-	uid_t uid;
-	gid_t gid;
-	bool skip;		/* done in an earlier run */
-	bool tried;
-	struct qmgr_reply reply;
-};
-
-struct rcpt {
-	struct str addr;
-	const char *params;
-	struct str orcpt;	/* empty: none */
-	unsigned notify;
-	bool active;		/* worked on in this run */
-	int rc;			/* resolve result */
-	struct qmgr_reply outcome;	/* the recipient's, this run */
-	bool final;		/* outcome is sent or bounced */
-	bool waiting;
-};
-
-struct run {
-	const char *id;
-	struct str path, spath;
-	struct queue_env e;
-	struct qstatus st;
-	struct rcpt *r;
-	struct tgt *t;
-	size_t nt, tcap;
-	uint64_t now;
-	bool dsn_failed;
-};
 
 void
 qmgr_reply_set(struct qmgr_reply *r, enum qmgr_result res, const char *dsn,
@@ -80,6 +39,7 @@ qmgr_reply_set(struct qmgr_reply *r, enum qmgr_result res, const char *dsn,
 	va_list ap;
 
 	r->result = res;
+	r->unknown = false;
 	str_copys(&r->dsn, dsn);
 	str_clear(&r->text);
 	va_start(ap, fmt);
@@ -208,16 +168,37 @@ record(struct str *rec, size_t i, const char *target, const char *status,
 	qstatus_putu(rec, "time", now);
 }
 
-static int
-append(struct run *x, struct str *recs, size_t n)
+int
+qmgr_run_append(struct run *x, struct str *recs, size_t n)
 {
-	struct str err = STR_INIT;
+	struct str err = STR_INIT, *all = recs;
+	size_t i, k = n;
 	int rc = 0;
 
-	if (n > 0 && qstatus_append_at(x->spath.s, &x->st.valid, recs, n,
-	    &err) < 0) {
+	if (n == 0)
+		return 0;
+	if (x->st.version < QSTATUS_VERSION && x->st.valid != 0) {
+		/* an older file: say from here on what it holds, so an
+		 * older reader stops rather than misread it */
+		all = xcalloc(n + 1, sizeof(*all));
+		qstatus_putu(&all[0], "version", QSTATUS_VERSION);
+		for (i = 0; i < n; i++)
+			all[i + 1] = recs[i];
+		k = n + 1;
+	}
+	if (qstatus_append_at(x->spath.s, &x->st.valid, all, k, &err) < 0) {
 		log_error("%s: %s", x->id, err.s);
 		rc = -1;
+	} else {
+		x->st.version = QSTATUS_VERSION;
+		for (i = 0; i < n; i++)
+			if (qstatus_apply(&x->st, &recs[i]) < 0)
+				log_error("%s: cannot fold a status record "
+				    "of our own", x->id);
+	}
+	if (all != recs) {
+		str_free(&all[0]);
+		free(all);
 	}
 	str_free(&err);
 	return rc;
@@ -325,6 +306,7 @@ resolve(struct run *x)
 			str_copys(&t->via, str_cstr(&rt[j].via));
 			t->uid = rt[j].uid;
 			t->gid = rt[j].gid;
+			t->repeat = rt[j].repeat;
 			/* never run anything as root, nor with its group */
 			if (t->uid == 0 || t->gid == 0) {
 				t->uid = qmgr_conf.nobody_uid;
@@ -342,6 +324,10 @@ resolve(struct run *x)
 				if (*p == '\n' || *p == '\r')
 					*p = ' ';
 			t->skip = qstatus_target_done(s, t->name.s);
+			/* started, never answered: it may have run */
+			t->unknown = t->kind == RESOLVE_COMMAND && !t->skip &&
+			    !t->repeat &&
+			    qstatus_target_started(s, t->name.s);
 			if (t->kind == RESOLVE_FAILED && !t->skip) {
 				/* an unknown member of a list: it bounces,
 				 * the rest of the list is delivered */
@@ -358,13 +344,46 @@ resolve(struct run *x)
 	str_free(&why);
 }
 
+/* started - record that command target i (and every later target
+ * that is the same run of it) is about to run, so that a crash before
+ * its outcome is recorded cannot run it again: 0, or -1. */
+static int
+started(struct run *x, size_t i)
+{
+	const struct tgt *t = &x->t[i];
+	struct str *recs = xcalloc(x->nt - i, sizeof(*recs));
+	size_t j, n = 0;
+	int rc;
+
+	for (j = i; j < x->nt; j++) {
+		const struct tgt *u = &x->t[j];
+
+		if (j == i || (!u->skip && !u->unknown &&
+		    u->kind == t->kind && u->uid == t->uid &&
+		    u->gid == t->gid && str_eqs(&u->to, str_cstr(&t->to))))
+			record(&recs[n++], u->rcpt, u->name.s, "started", NULL,
+			    qmgr_now_us());
+	}
+	rc = qmgr_run_append(x, recs, n);
+	for (j = 0; j < n; j++)
+		str_free(&recs[j]);
+	free(recs);
+	return rc;
+}
+
 /* deliver_pipes - command and file targets, each recorded at once. */
 static void
 deliver_pipes(struct run *x)
 {
 	struct str rec = STR_INIT;
 	size_t i;
+	int told = 0;
 
+	for (i = 0; i < x->nt; i++)
+		if (x->t[i].unknown) {
+			told = qmgr_report_unknown(x);
+			break;
+		}
 	for (i = 0; i < x->nt; i++) {
 		struct tgt *t = &x->t[i];
 		struct qmgr_pipe_req q;
@@ -378,7 +397,8 @@ deliver_pipes(struct run *x)
 		/* Two recipients that reach one command or file get one
 		 * run of it, as they get one copy in a mailbox. */
 		for (j = 0; j < i && same == NULL; j++)
-			if (x->t[j].tried && x->t[j].kind == t->kind &&
+			if (x->t[j].tried && !x->t[j].unknown &&
+			    x->t[j].kind == t->kind &&
 			    x->t[j].uid == t->uid && x->t[j].gid == t->gid &&
 			    str_eqs(&x->t[j].to, str_cstr(&t->to)))
 				same = &x->t[j];
@@ -393,17 +413,34 @@ deliver_pipes(struct run *x)
 		q.sender = x->e.sender.s ? x->e.sender.s : "";
 		q.recipient = x->r[t->rcpt].addr.s;
 		q.alias = t->via.s ? t->via.s : "";
-		if (same != NULL)
+		if (t->unknown && told < 0)
+			qmgr_reply_set(&t->reply, QMGR_DEFER, "4.3.0",
+			    "cannot record the unknown outcome of a command");
+		else if (t->unknown)
+			/* never again: the postmaster was told */
+			qmgr_reply_set(&t->reply, QMGR_SENT, "2.0.0",
+			    "outcome unknown: the command was running when "
+			    "delivery was interrupted; not run again, the "
+			    "postmaster was notified");
+		else if (same != NULL) {
 			qmgr_reply_set(&t->reply, same->reply.result,
 			    str_cstr(&same->reply.dsn), "%s",
 			    str_cstr(&same->reply.text));
+			t->reply.unknown = same->reply.unknown;
+		} else if (t->kind == RESOLVE_COMMAND && !t->repeat &&
+		    started(x, i) < 0)
+			qmgr_reply_set(&t->reply, QMGR_DEFER, "4.3.0",
+			    "cannot record the start of a command");
 		else
 			qmgr_pipe_deliver(&q, &t->reply);
 		t->tried = true;
-		if (t->reply.result != QMGR_DEFER) {
+		if (!t->reply.unknown && (t->reply.result != QMGR_DEFER ||
+		    qstatus_target_started(&x->st.rcpt[t->rcpt], t->name.s))) {
+			/* a deferral, too, is an outcome once started */
 			record(&rec, t->rcpt, t->name.s,
 			    word(t->reply.result), &t->reply, qmgr_now_us());
-			if (append(x, &rec, 1) < 0)
+			if (qmgr_run_append(x, &rec, 1) < 0 &&
+			    t->reply.result != QMGR_DEFER)
 				/* not durable: must not count as done */
 				qmgr_reply_set(&t->reply, QMGR_DEFER, "4.3.0",
 				    "cannot record the outcome");
@@ -411,7 +448,7 @@ deliver_pipes(struct run *x)
 		str_copyf(&rec, "%s%s", t->kind == RESOLVE_COMMAND ? "|" :
 		    "", q.target);
 		log_outcome(x, rec.s, q.recipient, "pipe", &t->reply,
-		    word(t->reply.result));
+		    t->reply.unknown ? "unknown" : word(t->reply.result));
 	}
 	str_free(&rec);
 }
@@ -472,9 +509,8 @@ deliver_lmtp(struct run *x)
 	free(slot);
 }
 
-/* needs_dsn - whether the final outcome of i still owes a report. */
-static bool
-needs_dsn(const struct run *x, size_t i)
+bool
+qmgr_run_needs_dsn(const struct run *x, size_t i)
 {
 	const struct qstatus_rcpt *s = &x->st.rcpt[i];
 
@@ -588,9 +624,9 @@ conclude(struct run *x)
 	 * duplicate suppression absorbs, as after a crash before an
 	 * append.  Pipe outcomes were recorded already. */
 	for (i = 0; i < x->e.nrcpt; i++)
-		if (x->st.rcpt[i].done != 1 || needs_dsn(x, i))
+		if (x->st.rcpt[i].done != 1 || qmgr_run_needs_dsn(x, i))
 			break;
-	rc = i == x->e.nrcpt ? 0 : append(x, recs, n);
+	rc = i == x->e.nrcpt ? 0 : qmgr_run_append(x, recs, n);
 	for (i = 0; i < n; i++)
 		str_free(&recs[i]);
 	free(recs);
@@ -627,7 +663,7 @@ expire(struct run *x)
 		log_outcome(x, r->addr.s, NULL, "none", &r->outcome,
 		    "bounced");
 	}
-	rc = append(x, recs, n);
+	rc = qmgr_run_append(x, recs, n);
 	for (i = 0; i < n; i++)
 		str_free(&recs[i]);
 	free(recs);
@@ -636,114 +672,6 @@ expire(struct run *x)
 			if (x->r[i].final && x->st.rcpt[i].done == 2)
 				x->st.rcpt[i].done = 0;
 	return rc;
-}
-
-/* send_dsn - one report of kind: about the recipients whose final
- * outcome is done (1 sent, 2 bounced) and still owes a report, then
- * recorded as notified; or (DELAYED) about every pending recipient that
- * asked for delay notices.  With targets, failed targets of recipients
- * not final yet are reported too (at most once: they are not tracked
- * as notified, so a crash right after loses that report). */
-static void
-send_dsn(struct run *x, enum qmgr_dsn_kind kind, int done, bool targets)
-{
-	struct qmgr_dsn_rcpt *d = xcalloc(x->e.nrcpt + x->nt + 1,
-	    sizeof(*d));
-	struct str *recs = xcalloc(x->e.nrcpt + 1, sizeof(*recs));
-	struct str err = STR_INIT;
-	size_t i, n = 0, nrec = 0;
-
-	for (i = 0; i < x->e.nrcpt; i++) {
-		struct qstatus_rcpt *s = &x->st.rcpt[i];
-
-		if (kind == QMGR_DSN_DELAYED) {
-			if (s->done || s->waiting ||
-			    !(x->r[i].notify & NOTIFY_DELAY))
-				continue;
-		} else if (s->done != done || !needs_dsn(x, i))
-			continue;
-		d[n].addr = x->r[i].addr.s;
-		d[n].orcpt = x->r[i].orcpt.len ? x->r[i].orcpt.s : NULL;
-		d[n].status = s->dsn.len ? s->dsn.s : done == 1 ? "2.0.0" :
-		    "4.0.0";
-		d[n].diag = s->text.len ? s->text.s : "no reason recorded";
-		d[n].last_us = s->time_us ? s->time_us : x->now;
-		n++;
-		if (kind != QMGR_DSN_DELAYED) {
-			str_clear(&recs[nrec]);
-			qstatus_putu(&recs[nrec], "rcpt", i);
-			qstatus_put(&recs[nrec++], "notified", "1");
-		}
-	}
-	/* failed targets of recipients that are not final yet */
-	for (i = 0; targets && i < x->nt; i++) {
-		struct tgt *t = &x->t[i];
-
-		if (!t->tried || t->reply.result != QMGR_BOUNCE ||
-		    x->st.rcpt[t->rcpt].done || x->e.sender.len == 0 ||
-		    !(x->r[t->rcpt].notify & NOTIFY_FAILURE))
-			continue;
-		d[n].addr = x->r[t->rcpt].addr.s;
-		d[n].orcpt = x->r[t->rcpt].orcpt.len ?
-		    x->r[t->rcpt].orcpt.s : NULL;
-		d[n].status = str_cstr(&t->reply.dsn);
-		d[n].diag = str_cstr(&t->reply.text);
-		d[n].last_us = x->now;
-		n++;
-	}
-	if (n > 0) {
-		if (qmgr_dsn_send(&x->e, x->path.s, kind, d, n, &err) < 0) {
-			log_warn("%s: cannot send a notification: %s", x->id,
-			    err.s);
-			x->dsn_failed = true;
-		} else if (append(x, recs, nrec) == 0) {
-			for (i = 0; i < x->e.nrcpt; i++)
-				if (kind != QMGR_DSN_DELAYED &&
-				    x->st.rcpt[i].done == done &&
-				    needs_dsn(x, i))
-					x->st.rcpt[i].notified = true;
-		} else
-			x->dsn_failed = true;
-	}
-	for (i = 0; i < x->e.nrcpt; i++)
-		str_free(&recs[i]);
-	free(recs);
-	free(d);
-	str_free(&err);
-}
-
-/* warn - the one delay notice, after delay_warning_time. */
-static void
-warn(struct run *x)
-{
-	struct str rec = STR_INIT;
-	size_t i;
-	bool pending = false;
-
-	if (qmgr_conf.warn_us == 0 || x->st.warned_us != 0 ||
-	    x->now < x->e.arrival_us + qmgr_conf.warn_us)
-		return;
-	for (i = 0; i < x->e.nrcpt; i++)
-		if (!x->st.rcpt[i].done && !x->st.rcpt[i].waiting)
-			pending = true;
-	if (!pending)
-		return;
-	if (x->e.sender.len > 0) {
-		/* judge this notice by its own fate, not by an earlier
-		 * report of this run, or it would go out again and again */
-		bool before = x->dsn_failed, failed;
-
-		x->dsn_failed = false;
-		send_dsn(x, QMGR_DSN_DELAYED, 0, false);
-		failed = x->dsn_failed;
-		x->dsn_failed = before || failed;
-		if (failed)
-			return;
-	}
-	qstatus_putu(&rec, "warned", x->now);
-	if (append(x, &rec, 1) == 0)
-		x->st.warned_us = x->now;
-	str_free(&rec);
 }
 
 /* due - when the entry should run next: UINT64_MAX when nothing but
@@ -816,7 +744,7 @@ finish(struct run *x, uint64_t *due_us)
 	size_t i;
 
 	for (i = 0; i < x->e.nrcpt; i++)
-		if (!x->st.rcpt[i].done || needs_dsn(x, i))
+		if (!x->st.rcpt[i].done || qmgr_run_needs_dsn(x, i))
 			break;
 	if (i == x->e.nrcpt && !x->dsn_failed) {
 		/* all done and reported: the entry goes first, so a crash
@@ -829,6 +757,15 @@ finish(struct run *x, uint64_t *due_us)
 		}
 		if (queue_fsync_dir(qmgr_conf.queue_dir, QUEUE_ACTIVE) < 0)
 			log_error("%s: fsync active: %m", x->id);
+		/* cleanup's claims on our reports: nobody submits them
+		 * again now (a crash here leaves them to the start-up
+		 * sweep) */
+		for (i = 0; i < x->st.nreport; i++) {
+			qmgr_qpath(&to, QUEUE_REPORTS, x->st.report[i].id.s);
+			if (unlink(to.s) < 0 && errno != ENOENT)
+				log_warn("%s: unlink %s: %m", x->id, to.s);
+		}
+		str_free(&to);
 		if (unlink(x->spath.s) < 0 && errno != ENOENT)
 			log_warn("%s: unlink %s: %m", x->id, x->spath.s);
 		log_info("%s: removed", x->id);
@@ -921,6 +858,7 @@ qmgr_entry_run(const char *id, uint64_t *due_us)
 		*due_us = x.now + qmgr_conf.max_backoff_us;
 		goto out;
 	}
+	qmgr_report_resume(&x);
 	resolve(&x);
 	deliver_pipes(&x);
 	deliver_lmtp(&x);
@@ -941,9 +879,8 @@ qmgr_entry_run(const char *id, uint64_t *due_us)
 				log_info("%s: to=<%s>, status=bounced, null "
 				    "sender: notification dropped", id,
 				    x.r[i].addr.s);
-		send_dsn(&x, QMGR_DSN_FAILED, 2, true);
-		send_dsn(&x, QMGR_DSN_DELIVERED, 1, false);
-		warn(&x);
+		qmgr_report_outcomes(&x);
+		qmgr_report_delay(&x);
 	}
 	o = finish(&x, due_us);
 out:

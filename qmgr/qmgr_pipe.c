@@ -74,6 +74,7 @@ deliver(const struct qmgr_pipe_req *q, struct qmgr_reply *out)
 		qmgr_reply_set(out, QMGR_DEFER, "4.3.0",
 		    "lost connection with pipe%s%s", err.len ? ": " : "",
 		    err.s ? err.s : "");
+		out->unknown = true;	/* the whole request went out */
 		goto out;
 	}
 	dsn = attr_get(&a, "dsn");

@@ -428,6 +428,38 @@ drop_orphan(const char *id, void *arg)
 	str_free(&p);
 }
 
+/* drop_claims - cleanup's claims on reports of entries that are gone
+ * (qmgr removes them with the entry; a crash between leaves them). */
+static void
+drop_claims(void)
+{
+	struct str p = STR_INIT;
+	struct dirent *de;
+	char id[QID_LEN + 1];
+	DIR *d;
+
+	str_copyf(&p, "%s/" QUEUE_REPORTS, qmgr_conf.queue_dir);
+	if ((d = opendir(p.s)) == NULL) {
+		log_error("opendir %s: %m", p.s);
+		str_free(&p);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) <= QID_LEN ||
+		    de->d_name[QID_LEN] != '.')
+			continue;
+		memcpy(id, de->d_name, QID_LEN);
+		id[QID_LEN] = '\0';
+		if (!qid_valid(id) || in_queue(id))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("%s: removed the claim of report %s", id,
+			    de->d_name);
+	}
+	closedir(d);
+	str_free(&p);
+}
+
 void
 qmgr_sched_start(void)
 {
@@ -435,7 +467,7 @@ qmgr_sched_start(void)
 
 	static const char *const dirs[] = { QUEUE_TMP, QUEUE_INCOMING,
 	    QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, QUEUE_CORRUPT,
-	    QSTATUS_DIR };
+	    QSTATUS_DIR, QUEUE_REPORTS };
 	size_t i;
 
 	/* we may start before cleanup, which makes the same ones */
@@ -449,6 +481,7 @@ qmgr_sched_start(void)
 	qmgr_sched_scan_incoming();
 	qmgr_sched_scan_deferred(false);
 	each_id(QSTATUS_DIR, drop_orphan, NULL);
+	drop_claims();
 }
 
 void

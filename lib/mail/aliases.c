@@ -35,9 +35,18 @@ target_check(const char *t, enum aliases_kind kind, struct str *err)
 	const char *p;
 
 	if (kind == ALIASES_VIRTUAL && (t[0] == '|' || t[0] == '/' ||
-	    strncasecmp(t, ":include:", 9) == 0)) {
+	    strncasecmp(t, ":include:", 9) == 0 ||
+	    strncasecmp(t, ":repeat:", 8) == 0)) {
 		str_copyf(err, "'%s': virtual targets are addresses only", t);
 		return -1;
+	}
+	if (strncasecmp(t, ":repeat:", 8) == 0) {
+		if (t[8] != '|') {
+			str_copyf(err, "'%s': :repeat: marks a |command only",
+			    t);
+			return -1;
+		}
+		t += 8;
 	}
 	if (t[0] == '|') {
 		if (t[1 + strspn(t + 1, " \t")] == '\0') {

@@ -1,6 +1,6 @@
 /*
  * cleanupproto - the protocol between cleanup(8), which writes the
- * queue, and those who submit to it, version 1.0.
+ * queue, and those who submit to it, version 1.1.
  *
  * Attribute lists as in lib/base/attr.h.  Clients are smtpd and the
  * sendmail wrapper (lib/mail/submit.h); the server is cleanup(8), on
@@ -20,6 +20,11 @@
  *                                                  Received header
  *      flags=rcpt_from_headers,...                 sendmail -t and friends
  *      fullname=                                   sendmail -F
+ *      report_id=ID                                qmgr's delivery
+ *                                                  reports (1.1): queued
+ *                                                  once per ID; again,
+ *                                                  the answer names the
+ *                                                  first queue ID
  *   S: status=ok | status=tempfail reason=.. | status=fail reason=..
  *   C: content: "<n>\n" followed by n bytes, repeated; "0\n" ends it.
  *      The content is the message with LF line ends, dot-unstuffed.
@@ -46,6 +51,6 @@
 #define ROOST_CLEANUPPROTO_H
 
 #define CLEANUPPROTO_NAME "cleanup"
-#define CLEANUPPROTO_VERSION "1.0"
+#define CLEANUPPROTO_VERSION "1.1"
 
 #endif

@@ -28,6 +28,8 @@
 
 #define QSTATUS_FILE_MAX (256u << 20)	/* far above any real entry */
 
+static int number(const char *s, uint64_t *v);
+
 void
 qstatus_path(const char *queue_dir, const char *id, struct str *out)
 {
@@ -43,8 +45,22 @@ qstatus_free(struct qstatus *st)
 		str_free(&st->rcpt[i].dsn);
 		str_free(&st->rcpt[i].text);
 		str_free(&st->rcpt[i].done_targets);
+		str_free(&st->rcpt[i].started);
 	}
 	free(st->rcpt);
+	for (i = 0; i < st->nreport; i++) {
+		str_free(&st->report[i].id);
+		str_free(&st->report[i].kind);
+		str_free(&st->report[i].items);
+		str_free(&st->report[i].queue_id);
+	}
+	free(st->report);
+	for (i = 0; i < st->nbounce; i++) {
+		str_free(&st->bounce[i].target);
+		str_free(&st->bounce[i].dsn);
+		str_free(&st->bounce[i].text);
+	}
+	free(st->bounce);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -75,20 +91,119 @@ qstatus_putu(struct str *rec, const char *name, uint64_t value)
 	qstatus_put(rec, name, num);
 }
 
-bool
-qstatus_target_done(const struct qstatus_rcpt *r, const char *target)
+/* line_find - where line s is in the newline-ended lines of list, or
+ * NULL. */
+static const char *
+line_find(const struct str *list, const char *s)
 {
-	size_t n = strlen(target);
-	const char *p = str_cstr(&r->done_targets), *nl;
+	size_t n = strlen(s);
+	const char *p = str_cstr(list), *nl;
 
 	for (; *p != '\0'; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (nl == NULL)
-			return false;
-		if ((size_t)(nl - p) == n && memcmp(p, target, n) == 0)
-			return true;
+			return NULL;
+		if ((size_t)(nl - p) == n && memcmp(p, s, n) == 0)
+			return p;
 	}
-	return false;
+	return NULL;
+}
+
+bool
+qstatus_target_done(const struct qstatus_rcpt *r, const char *target)
+{
+	return line_find(&r->done_targets, target) != NULL;
+}
+
+bool
+qstatus_target_started(const struct qstatus_rcpt *r, const char *target)
+{
+	return line_find(&r->started, target) != NULL;
+}
+
+/* blank - s with TAB, CR and LF as blanks, into out. */
+static void
+blank(struct str *out, const char *s)
+{
+	for (; *s != '\0'; s++)
+		str_catc(out, *s == '\t' || *s == '\r' || *s == '\n' ? ' ' :
+		    *s);
+}
+
+void
+qstatus_item_put(struct str *items, size_t rcpt, uint64_t time_us,
+    const char *dsn, const char *target, const char *text)
+{
+	str_catf(items, "%zu\t%" PRIu64 "\t", rcpt, time_us);
+	blank(items, dsn);
+	str_catc(items, '\t');
+	blank(items, target);
+	str_catc(items, '\t');
+	blank(items, text);
+	str_catc(items, '\n');
+}
+
+int
+qstatus_item_next(const char **pp, struct qstatus_item *it)
+{
+	const char *p = *pp, *f[5], *nl;
+	struct str tmp = STR_INIT;
+	uint64_t v;
+	int i;
+
+	nl = strchr(p, '\n');
+	if (*p == '\0' || nl == NULL)
+		return -1;
+	f[0] = p;
+	for (i = 1; i < 5; i++) {
+		f[i] = memchr(f[i - 1], '\t', (size_t)(nl - f[i - 1]));
+		if (f[i] == NULL)
+			return -1;
+		f[i]++;
+	}
+	str_copyb(&tmp, f[0], (size_t)(f[1] - f[0] - 1));
+	if (number(str_cstr(&tmp), &v) < 0 || v > SIZE_MAX)
+		goto bad;
+	it->rcpt = (size_t)v;
+	str_copyb(&tmp, f[1], (size_t)(f[2] - f[1] - 1));
+	if (number(str_cstr(&tmp), &it->time_us) < 0)
+		goto bad;
+	str_copyb(&it->dsn, f[2], (size_t)(f[3] - f[2] - 1));
+	str_copyb(&it->target, f[3], (size_t)(f[4] - f[3] - 1));
+	str_copyb(&it->text, f[4], (size_t)(nl - f[4]));
+	str_free(&tmp);
+	*pp = nl + 1;
+	return 0;
+bad:
+	str_free(&tmp);
+	return -1;
+}
+
+void
+qstatus_item_free(struct qstatus_item *it)
+{
+	str_free(&it->dsn);
+	str_free(&it->target);
+	str_free(&it->text);
+}
+
+bool
+qstatus_reported(const struct qstatus *st, size_t rcpt, const char *target)
+{
+	struct qstatus_item it;
+	const char *p;
+	size_t i;
+	bool found = false;
+
+	memset(&it, 0, sizeof it);
+	for (i = 0; i < st->nreport && !found; i++)
+		for (p = str_cstr(&st->report[i].items);
+		    !found && qstatus_item_next(&p, &it) == 0;)
+			found = it.rcpt == rcpt &&
+			    strcmp(str_cstr(&it.target), target ? target :
+			    "") == 0;
+	qstatus_item_free(&it);
+	return found;
 }
 
 static int
@@ -179,6 +294,126 @@ version_ok(const struct attrs *a)
 	    v <= QSTATUS_VERSION);
 }
 
+/* line_drop - remove line s from list, if there. */
+static void
+line_drop(struct str *list, const char *s)
+{
+	const char *p = line_find(list, s);
+	size_t at, n = strlen(s) + 1;
+
+	if (p == NULL)
+		return;
+	at = (size_t)(p - list->s);
+	memmove(list->s + at, list->s + at + n, list->len - at - n + 1);
+	list->len -= n;
+}
+
+/* fold_report - a report= record: -1 if it makes no sense. */
+static int
+fold_report(const struct attrs *a, struct qstatus *st, const char *id)
+{
+	const char *kind = attr_get(a, "kind"), *items = attr_get(a, "items");
+	const char *t = attr_get(a, "time"), *p;
+	struct qstatus_report *r;
+	struct qstatus_item it;
+	uint64_t when;
+	int rc = 0;
+
+	if (kind == NULL || items == NULL || t == NULL ||
+	    number(t, &when) < 0 || *id == '\0' ||
+	    (strcmp(kind, "failed") != 0 && strcmp(kind, "delivered") != 0 &&
+	    strcmp(kind, "delayed") != 0 && strcmp(kind, "unknown") != 0))
+		return -1;
+	memset(&it, 0, sizeof it);
+	for (p = items; *p != '\0' && rc == 0;) {
+		if (qstatus_item_next(&p, &it) < 0 || it.rcpt >= st->nrcpt)
+			rc = -1;
+		else if (it.target.len == 0 && (strcmp(kind, "failed") == 0 ||
+		    strcmp(kind, "delivered") == 0))
+			st->rcpt[it.rcpt].notified = true;
+	}
+	qstatus_item_free(&it);
+	if (rc < 0)
+		return -1;
+	if (strcmp(kind, "delayed") == 0)
+		st->warned_us = when;
+	st->report = xreallocarray(st->report, st->nreport + 1,
+	    sizeof(*st->report));
+	r = &st->report[st->nreport++];
+	memset(r, 0, sizeof(*r));
+	str_copys(&r->id, id);
+	str_copys(&r->kind, kind);
+	str_copys(&r->items, items);
+	r->time_us = when;
+	return 0;
+}
+
+/* fold_reported - a reported= record: the report it names was taken. */
+static int
+fold_reported(const struct attrs *a, struct qstatus *st, const char *id)
+{
+	const char *q = attr_get(a, "queue_id");
+	size_t i;
+
+	for (i = st->nreport; i-- > 0;)
+		if (str_eqs(&st->report[i].id, id)) {
+			st->report[i].submitted = true;
+			str_copys(&st->report[i].queue_id, q ? q : "");
+			return 0;
+		}
+	return -1;
+}
+
+/* fold_target - a target's record: started, or an outcome. */
+static int
+fold_target(const struct attrs *a, struct qstatus *st, size_t i,
+    const char *target, const char *status)
+{
+	struct qstatus_rcpt *r = &st->rcpt[i];
+	struct qstatus_bounce *b;
+	const char *s;
+	uint64_t v = 0;
+
+	if (strchr(target, '\n') != NULL)
+		return -1;
+	if (strcmp(status, "started") == 0) {
+		if (!qstatus_target_started(r, target)) {
+			str_cats(&r->started, target);
+			str_catc(&r->started, '\n');
+		}
+		return 0;
+	}
+	if (strcmp(status, "waiting") == 0) {
+		r->waiting = true;
+		return 0;
+	}
+	if (strcmp(status, "deferred") != 0 && strcmp(status, "sent") != 0 &&
+	    strcmp(status, "bounced") != 0 && strcmp(status, "expanded") != 0)
+		return -1;
+	line_drop(&r->started, target);
+	if (strcmp(status, "sent") != 0 && strcmp(status, "bounced") != 0)
+		return 0;
+	if (!qstatus_target_done(r, target)) {
+		str_cats(&r->done_targets, target);
+		str_catc(&r->done_targets, '\n');
+	}
+	if (status[0] != 'b')
+		return 0;
+	if ((s = attr_get(a, "time")) != NULL && number(s, &v) < 0)
+		return -1;
+	st->bounce = xreallocarray(st->bounce, st->nbounce + 1,
+	    sizeof(*st->bounce));
+	b = &st->bounce[st->nbounce++];
+	memset(b, 0, sizeof(*b));
+	b->rcpt = i;
+	b->time_us = v;
+	b->old = st->version < 2;
+	str_copys(&b->target, target);
+	str_copys(&b->dsn, (s = attr_get(a, "dsn")) ? s : "");
+	str_copys(&b->text, (s = attr_get(a, "text")) ? s : "");
+	return 0;
+}
+
 /* fold - apply one decoded record to st: -1 if it makes no sense. */
 static int
 fold(const struct attrs *a, struct qstatus *st)
@@ -190,6 +425,13 @@ fold(const struct attrs *a, struct qstatus *st)
 	if (idx == NULL) {
 		if (!version_ok(a))
 			return -1;
+		if ((s = attr_get(a, "version")) != NULL &&
+		    number(s, &v) == 0 && v > st->version)
+			st->version = (unsigned)v;
+		if ((s = attr_get(a, "report")) != NULL)
+			return fold_report(a, st, s);
+		if ((s = attr_get(a, "reported")) != NULL)
+			return fold_reported(a, st, s);
 		if ((s = attr_get(a, "warned")) != NULL) {
 			if (number(s, &v) < 0)
 				return -1;
@@ -202,6 +444,12 @@ fold(const struct attrs *a, struct qstatus *st)
 	if (number(idx, &v) < 0 || v >= st->nrcpt)
 		return -1;
 	r = &st->rcpt[v];
+	status = attr_get(a, "status");
+	target = attr_get(a, "target");
+	if (status != NULL && target != NULL && *target != '\0')
+		/* a target's record says nothing of its recipient's
+		 * time or reason */
+		return fold_target(a, st, (size_t)v, target, status);
 	if ((s = attr_get(a, "notified")) != NULL && strcmp(s, "1") == 0)
 		r->notified = true;
 	if ((s = attr_get(a, "time")) != NULL) {
@@ -218,24 +466,12 @@ fold(const struct attrs *a, struct qstatus *st)
 		str_copys(&r->dsn, s);
 	if ((s = attr_get(a, "text")) != NULL)
 		str_copys(&r->text, s);
-	status = attr_get(a, "status");
 	if (status == NULL)
 		return 0;
-	target = attr_get(a, "target");
-	if (target == NULL)
-		target = "";
-	if (strcmp(status, "sent") == 0 || strcmp(status, "bounced") == 0) {
-		if (*target == '\0')
-			r->done = status[0] == 's' ? 1 : 2;
-		else if (strchr(target, '\n') != NULL)
-			return -1;
-		else if (!qstatus_target_done(r, target)) {
-			str_cats(&r->done_targets, target);
-			str_catc(&r->done_targets, '\n');
-		}
-	} else if (strcmp(status, "deferred") == 0) {
-		if (*target == '\0')
-			r->waiting = false;
+	if (strcmp(status, "sent") == 0 || strcmp(status, "bounced") == 0)
+		r->done = status[0] == 's' ? 1 : 2;
+	else if (strcmp(status, "deferred") == 0) {
+		r->waiting = false;
 		if ((s = attr_get(a, "next")) != NULL) {
 			if (number(s, &v) < 0)
 				return -1;
@@ -246,6 +482,17 @@ fold(const struct attrs *a, struct qstatus *st)
 	} else if (strcmp(status, "expanded") != 0)
 		return -1;
 	return 0;
+}
+
+int
+qstatus_apply(struct qstatus *st, const struct str *rec)
+{
+	struct attrs a = ATTRS_INIT;
+	int rc;
+
+	rc = decode(str_cstr(rec), rec->len, &a) < 0 ? -1 : fold(&a, st);
+	attrs_free(&a);
+	return rc;
 }
 
 static bool

@@ -13,7 +13,9 @@
  *                       final target ("mailbox:alice", "command:...",
  *                       "file:/path", "forward:addr")
  *   status=<word>       sent | bounced | deferred | expanded | waiting
- *                       (waiting: remote, for the outbound client)
+ *                       (waiting: remote, for the outbound client) |
+ *                       started (a command target is about to run: with
+ *                       no outcome after it, the outcome is unknown)
  *   dsn=<x.y.z>         enhanced status code
  *   text=<reply>        the server's reply or our reason
  *   time=<unix us>      when
@@ -24,10 +26,23 @@
  *                       record of a file written since it existed; a
  *                       file without one is version 1, and a reader
  *                       refuses a version above its own
- *   warned=<unix us>    the delay notice was sent
+ *   warned=<unix us>    the delay notice was sent (version 1; since
+ *                       version 2 a delayed report says so)
  *   held=<1|0>          hold / release by the operator (informational)
+ *   report=<id>         (version 2) a report about to be submitted, so
+ *                       that it is submitted exactly once: its ID (the
+ *                       entry's ID, '.', the kind's letter and a hash of
+ *                       the items), with
+ *     kind=<word>       failed | delivered | delayed | unknown (a
+ *                       command's outcome, for the postmaster)
+ *     time=<unix us>    when
+ *     items=<lines>     one per recipient or target it is about:
+ *                       "rcpt TAB time TAB dsn TAB target TAB text"
+ *   reported=<id>       that report was taken by cleanup, as
+ *     queue_id=<id>     this entry
  * A record with rcpt= and notified=1 (no status) says the DSN about
- * that recipient's final outcome was submitted.
+ * that recipient's final outcome was submitted (version 1; since
+ * version 2 a report's items say so).
  *
  * A recipient (or a target) is done once it has a sent or bounced
  * record; the entry is done when every recipient is.
@@ -43,7 +58,7 @@
 
 #define QSTATUS_DIR "status"
 #define QSTATUS_REC 'Q'
-#define QSTATUS_VERSION 1	/* attributes may be added within it */
+#define QSTATUS_VERSION 2	/* attributes may be added within it */
 
 struct qstatus_rcpt {
 	int done;		/* 0 pending, 1 sent, 2 bounced */
@@ -54,8 +69,26 @@ struct qstatus_rcpt {
 	uint64_t next_us;	/* next attempt, 0: now */
 	unsigned tries;
 	struct str done_targets;	/* targets done, one per line */
-	bool notified;		/* its bounce or success DSN went out
-				 * (record notified=1) */
+	bool notified;		/* its bounce or success DSN is in a
+				 * report (record notified=1 or items) */
+	struct str started;	/* command targets started with no
+				 * outcome yet, one per line */
+};
+
+/* A report= record, and whether cleanup took it. */
+struct qstatus_report {
+	struct str id, kind, items, queue_id;
+	uint64_t time_us;
+	bool submitted;		/* a reported= record followed */
+};
+
+/* A bounced target, as its record said. */
+struct qstatus_bounce {
+	size_t rcpt;
+	struct str target, dsn, text;
+	uint64_t time_us;
+	bool old;		/* in a version 1 file, whose writer
+				 * reported it at once, untracked */
 };
 
 struct qstatus {
@@ -63,6 +96,11 @@ struct qstatus {
 	struct qstatus_rcpt *rcpt;
 	uint64_t warned_us;	/* 0: no delay notice sent */
 	bool held;
+	unsigned version;	/* the highest version= seen (0: none) */
+	struct qstatus_report *report;
+	size_t nreport;
+	struct qstatus_bounce *bounce;
+	size_t nbounce;
 	size_t valid;		/* the file's good length as read (a torn
 				 * tail after it), or QSTATUS_UNKNOWN */
 };
@@ -94,7 +132,30 @@ int qstatus_append_at(const char *path, size_t *valid,
  * record being built in rec. */
 void qstatus_put(struct str *rec, const char *name, const char *value);
 void qstatus_putu(struct str *rec, const char *name, uint64_t value);
-/* qstatus_target_done - whether target is in r's done_targets. */
+/* qstatus_target_done - whether target is in r's done_targets;
+ * qstatus_target_started - in r's started. */
 bool qstatus_target_done(const struct qstatus_rcpt *r, const char *target);
+bool qstatus_target_started(const struct qstatus_rcpt *r,
+    const char *target);
+/* qstatus_reported - whether a report's items cover recipient rcpt's
+ * target (NULL: the recipient itself). */
+bool qstatus_reported(const struct qstatus *st, size_t rcpt,
+    const char *target);
+/* qstatus_apply - fold one record (as built for qstatus_append) into
+ * st, as a reader would after the append: 0, or -1 if malformed. */
+int qstatus_apply(struct qstatus *st, const struct str *rec);
+/* qstatus_item_put - one line of a report's items=; text and target
+ * have TAB, CR and LF replaced by blanks. */
+void qstatus_item_put(struct str *items, size_t rcpt, uint64_t time_us,
+    const char *dsn, const char *target, const char *text);
+/* qstatus_item_next - the fields of the next line of items at *p
+ * (advanced): 0, or -1 at the end or on a malformed line. */
+struct qstatus_item {
+	size_t rcpt;
+	uint64_t time_us;
+	struct str dsn, target, text;
+};
+int qstatus_item_next(const char **p, struct qstatus_item *it);
+void qstatus_item_free(struct qstatus_item *it);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Under queue_dir: tmp/ (being written, not yet a message), incoming/
  * (committed by cleanup, not yet seen by qmgr), active/, deferred/,
- * hold/ and corrupt/ (qmgr's).  An entry is one file named by its queue
+ * hold/ and corrupt/ (qmgr's), reports/ (cleanup's, see below).  An entry is one file named by its queue
  * ID, in the format of lib/mail/rec.h.  The only ways an entry enters a
  * state are rename(2) into that directory, after fsync of the file and
  * of the directory it leaves; roost-queue(5) has the state table.
@@ -24,6 +24,11 @@
 #define QUEUE_DEFERRED "deferred"
 #define QUEUE_HOLD "hold"
 #define QUEUE_CORRUPT "corrupt"
+/* reports/: one empty-ish file per delivery report cleanup took, named
+ * by its report ID (lib/mail/qstatus.h) and holding the queue ID it got,
+ * so that a report submitted twice is queued once; qmgr removes them
+ * with the entry they report on. */
+#define QUEUE_REPORTS "reports"
 
 /* The envelope of one entry, as mailq and qmgr need it. */
 struct queue_env {

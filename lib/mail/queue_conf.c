@@ -29,7 +29,7 @@ static const struct {
 	{ QUEUE_TMP, true }, { QUEUE_INCOMING, true },
 	{ QUEUE_ACTIVE, false }, { QUEUE_DEFERRED, false },
 	{ QUEUE_HOLD, false }, { QUEUE_CORRUPT, false },
-	{ QSTATUS_DIR, false },
+	{ QSTATUS_DIR, false }, { QUEUE_REPORTS, true },
 };
 
 /* fix - path is uid:gid with mode, or is made so (logged when it

@@ -498,6 +498,8 @@ include(struct exp *e, const char *path, const char *detail,
 	return rc;
 }
 
+#define REPEAT ":repeat:"	/* then a |command safe to run twice */
+
 /* special - a |command, /file or :include: target of name, honoured
  * only when written in a file (t) and allowed by the configuration. */
 static int
@@ -526,6 +528,14 @@ special(struct exp *e, const char *one, const char *name,
 	}
 	if (cmd)
 		return add(e, RESOLVE_COMMAND, one + 1, "", t, name);
+	if (strncasecmp(one, REPEAT, sizeof REPEAT - 1) == 0) {
+		size_t had = e->n;
+
+		rc = special(e, one + sizeof REPEAT - 1, name, detail, t);
+		if (rc == RESOLVE_OK && e->n > had)
+			e->v[had].repeat = true;
+		return rc;
+	}
 	if (file)
 		return add(e, RESOLVE_FILE, one, "", t, name);
 	str_copyf(&key, ":include:%s", one + 9);
@@ -554,7 +564,8 @@ targets(struct exp *e, const char *lines, const char *name,
 		if (one.len == 0)
 			continue;
 		if (one.s[0] == '|' || one.s[0] == '/' ||
-		    strncasecmp(one.s, ":include:", 9) == 0)
+		    strncasecmp(one.s, ":include:", 9) == 0 ||
+		    strncasecmp(one.s, REPEAT "|", sizeof REPEAT) == 0)
 			rc = special(e, one.s, name, detail, t);
 		else if ((rc = expand(e, one.s, detail, name)) ==
 		    RESOLVE_UNKNOWN) {

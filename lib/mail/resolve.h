@@ -58,6 +58,8 @@ struct resolve_target {
 	gid_t gid;
 	struct str via;		/* the alias (or user) that produced it */
 	struct str why;		/* RESOLVE_FAILED: the reason */
+	bool repeat;		/* COMMAND written ":repeat:|cmd": safe to
+				 * run again when its outcome is unknown */
 };
 
 struct resolver;

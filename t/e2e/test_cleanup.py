@@ -30,7 +30,7 @@ class Cleanup:
         self.s.connect(roost.path("run", "cleanup"))
         self.f = self.s.makefile("rwb")
         greet = self.read()
-        assert greet == [("proto", "cleanup"), ("version", "1.0")]
+        assert greet == [("proto", "cleanup"), ("version", "1.1")]
 
     def read(self):
         attrs = []

@@ -83,7 +83,7 @@ def test_cleanup_speaks_its_versioned_protocol(roost):
     s.connect(roost.path("run", "cleanup"))
     f = s.makefile("rwb")
     assert f.readline() == b"proto=cleanup\n"
-    assert f.readline() == b"version=1.0\n"
+    assert f.readline() == b"version=1.1\n"
     assert f.readline() == b"\n"
     f.write(b"request=x\n\n")
     f.flush()
