@@ -236,7 +236,7 @@ qmgr_report_delay(struct run *x)
 int
 qmgr_report_unknown(struct run *x)
 {
-	struct str items = STR_INIT;
+	struct str items = STR_INIT, text = STR_INIT;
 	size_t i;
 	int rc = 0;
 
@@ -248,12 +248,14 @@ qmgr_report_unknown(struct run *x)
 		log_warn("%s: to=<%s>, |%s: outcome unknown (started, never "
 		    "answered): not run again, telling the postmaster", x->id,
 		    x->r[t->rcpt].addr.s, str_cstr(&t->to));
+		str_copyf(&text, "|%s: was running when delivery was "
+		    "interrupted; its outcome is unknown", str_cstr(&t->to));
 		qstatus_item_put(&items, t->rcpt, x->now, "2.0.0", t->name.s,
-		    "the command was running when delivery was interrupted; "
-		    "its outcome is unknown");
+		    text.s);
 	}
 	if (items.len > 0)
 		rc = report(x, "unknown", &items);
 	str_free(&items);
+	str_free(&text);
 	return rc;
 }

@@ -321,3 +321,88 @@ def test_trusted_local_submission(roost):
     assert env["sender"].startswith("root@")
     assert b"(roost, from userid 0) id " in content
     assert b"\nFrom: Cron Daemon <root@" in content
+
+
+def test_report_id_queued_once(roost):
+    """qmgr's report, submitted again after a crash, is queued once: the
+    second answer names the first entry, and nothing more is queued."""
+    rid = "0123456789abcdef.f00000000000000a1"
+    ids = []
+    for _ in range(2):
+        c = Cleanup(roost)
+        assert c.begin(sender="", rcpts=("b@example.org",),
+                       extra=[("report_id", rid)])["status"] == "ok"
+        ans = c.data(b"Subject: report\n\nonce\n")
+        c.close()
+        assert ans["status"] == "ok"
+        ids.append(ans["queue_id"])
+    assert ids[0] == ids[1]
+    assert ids[0] in os.listdir(roost.path("queue", "incoming"))
+    with open(roost.path("queue", "reports", rid)) as f:
+        assert f.read() == ids[0] + "\n"
+    wait_for(lambda: "report %s was queued as %s: not again" % (rid, ids[0])
+             in roost.log("cleanup"), 10)
+
+
+def test_report_claim_without_commit_is_taken_over(roost):
+    """An empty claim (a crash before its write reached the disk) was
+    never followed by a commit: the next submission is queued.  A claim
+    naming an entry that is gone (delivered) queues nothing."""
+    empty = "0123456789abcdef.f00000000000000b2"
+    gone = "0123456789abcdef.f00000000000000c3"
+    open(roost.path("queue", "reports", empty), "w").close()
+    with open(roost.path("queue", "reports", gone), "w") as f:
+        f.write("0123456789abcdeg\n")
+    st = os.stat(roost.path("queue", "reports"))
+    for rid in (empty, gone):      # as cleanup would have made them
+        os.chown(roost.path("queue", "reports", rid), st.st_uid, st.st_gid)
+    before = set(os.listdir(roost.path("queue", "incoming")))
+    got = {}
+    for rid in (empty, gone):
+        c = Cleanup(roost)
+        c.begin(sender="", rcpts=("b@example.org",),
+                extra=[("report_id", rid)])
+        ans = c.data(b"Subject: report\n\nx\n")
+        assert "queue_id" in ans, (rid, ans)
+        got[rid] = ans["queue_id"]
+        c.close()
+    new = set(os.listdir(roost.path("queue", "incoming"))) - before
+    assert new == {got[empty]}
+    assert got[gone] == "0123456789abcdeg"
+
+
+def test_report_id_checked_and_only_from_qmgr(roost):
+    c = Cleanup(roost)
+    ans = c.begin(sender="", rcpts=("b@example.org",),
+                  extra=[("report_id", "../../etc/passwd")])
+    assert ans["status"] == "fail" and "report_id" in ans["reason"]
+    c.close()
+    # a local user cannot claim a report's ID: it is ignored
+    rid = "0123456789abcdef.f00000000000000d4"
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgid(65534)
+            os.setuid(65534)
+            for _ in range(2):
+                c = Cleanup(roost)
+                c.begin(sender="", rcpts=("x@example.org",),
+                        extra=[("report_id", rid)])
+                os.write(w, c.data(b"Subject: r\n\nx\n")["queue_id"]
+                         .encode() + b"\n")
+                c.close()
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while True:
+        b = os.read(r, 100)
+        if not b:
+            break
+        out += b
+    os.waitpid(pid, 0)
+    qids = out.decode().split()
+    assert len(qids) == 2 and qids[0] != qids[1]
+    assert not os.path.exists(roost.path("queue", "reports", rid))
