@@ -361,6 +361,124 @@ test_version(void)
 	str_free(&img);
 }
 
+/* test_reports - version 2: report= and reported=, started commands,
+ * bounced targets; a version 1 file as qmgr wrote it before, read and
+ * then upgraded in place by a version record. */
+static void
+test_reports(void)
+{
+	struct qstatus st;
+	struct qstatus_item it;
+	struct str err = STR_INIT, items = STR_INIT, rec = STR_INIT;
+	const char *p;
+
+	unlink(path);
+	/* what version 1 wrote: a list member bounced (reported then,
+	 * untracked), the recipient notified of its final outcome */
+	str_clear(&rec);
+	rec_put(&rec, QSTATUS_REC, "version=1\n", 10);
+	put_file(rec.s, rec.len);
+	ok(append1("rcpt", "0", "target", "failed:nosuchuser", "status",
+	    "bounced", "dsn", "5.1.1", "text", "550 unknown", "time", "5",
+	    NULL) == 0 &&
+	    append1("rcpt", "1", "status", "bounced", NULL) == 0 &&
+	    append1("rcpt", "1", "notified", "1", NULL) == 0 &&
+	    append1("warned", "7", NULL) == 0, "a version 1 file");
+	ok(qstatus_read(path, 2, &st, &err) == 0, "read by version 2");
+	is_int(st.version, 1, "its version");
+	is_int(st.nbounce, 1, "one bounced target");
+	ok(st.nbounce == 1 && st.bounce[0].old && st.bounce[0].rcpt == 0 &&
+	    str_eqs(&st.bounce[0].text, "550 unknown") &&
+	    st.bounce[0].time_us == 5, "old: reported by the writer then");
+	ok(st.rcpt[1].notified && st.warned_us == 7, "notified, warned");
+	qstatus_free(&st);
+
+	/* the upgrade: a version record, then version 2 records */
+	qstatus_item_put(&items, 0, 9, "5.1.1", "failed:x\ty", "a\tb\nc");
+	qstatus_item_put(&items, 1, 9, "5.0.0", "", "final");
+	ok(append1("version", "2", NULL) == 0 &&
+	    append1("rcpt", "0", "target", "failed:x", "status", "bounced",
+	    NULL) == 0 &&
+	    append1("report", "ID.f1", "kind", "failed", "time", "9", "items",
+	    items.s, NULL) == 0, "upgraded, a report recorded");
+	ok(qstatus_read(path, 2, &st, &err) == 0 && st.version == 2 &&
+	    st.nreport == 1 && !st.report[0].submitted, "recorded, pending");
+	ok(st.nbounce == 2 && !st.bounce[1].old, "a new bounce is not old");
+	ok(qstatus_reported(&st, 0, "failed:x y") &&
+	    qstatus_reported(&st, 1, NULL) && !qstatus_reported(&st, 0, NULL) &&
+	    !qstatus_reported(&st, 0, "failed:x"), "what it covers");
+	memset(&it, 0, sizeof it);
+	p = st.report[0].items.s;
+	ok(qstatus_item_next(&p, &it) == 0 && it.rcpt == 0 &&
+	    it.time_us == 9 && str_eqs(&it.text, "a b c") &&
+	    str_eqs(&it.target, "failed:x y"), "an item, blanks for TAB, LF");
+	qstatus_item_free(&it);
+	qstatus_free(&st);
+	ok(append1("reported", "ID.f1", "queue_id", "Q", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) == 0 && st.report[0].submitted &&
+	    str_eqs(&st.report[0].queue_id, "Q"), "confirmed");
+	qstatus_free(&st);
+
+	/* a delayed report stands for warned= */
+	str_clear(&items);
+	qstatus_item_put(&items, 0, 11, "4.0.0", "", "later");
+	ok(append1("report", "ID.w2", "kind", "delayed", "time", "11",
+	    "items", items.s, NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) == 0 && st.warned_us == 11,
+	    "delayed sets warned");
+	qstatus_free(&st);
+
+	/* started commands: open until an outcome, any outcome */
+	ok(append1("rcpt", "0", "target", "command:a", "status", "started",
+	    NULL) == 0 &&
+	    append1("rcpt", "0", "target", "command:b", "status", "started",
+	    NULL) == 0 &&
+	    append1("rcpt", "0", "target", "command:b", "status", "deferred",
+	    NULL) == 0, "two started, one answered");
+	ok(qstatus_read(path, 2, &st, &err) == 0 &&
+	    qstatus_target_started(&st.rcpt[0], "command:a") &&
+	    !qstatus_target_started(&st.rcpt[0], "command:b") &&
+	    !qstatus_target_done(&st.rcpt[0], "command:b"), "a is unknown");
+	str_clear(&rec);
+	qstatus_put(&rec, "rcpt", "0");
+	qstatus_put(&rec, "target", "command:a");
+	qstatus_put(&rec, "status", "sent");
+	ok(qstatus_apply(&st, &rec) == 0 &&
+	    !qstatus_target_started(&st.rcpt[0], "command:a") &&
+	    qstatus_target_done(&st.rcpt[0], "command:a"), "apply an outcome");
+	qstatus_free(&st);
+
+	/* hostile: what makes no sense is corrupt */
+	ok(append1("reported", "nosuch", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) < 0,
+	    "reported= of no report is corrupt");
+	qstatus_free(&st);
+	unlink(path);
+	ok(append1("report", "R", "kind", "failed", "time", "1", "items",
+	    "5\t1\t5.0.0\t\tx\n", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) < 0, "an item past the entry");
+	qstatus_free(&st);
+	unlink(path);
+	ok(append1("report", "R", "kind", "odd", "time", "1", "items",
+	    "0\t1\t5.0.0\t\tx\n", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) < 0, "an unknown kind");
+	qstatus_free(&st);
+	unlink(path);
+	ok(append1("report", "R", "kind", "failed", "time", "1", "items",
+	    "0\t1\t5.0.0\n", NULL) == 0 &&
+	    qstatus_read(path, 2, &st, &err) < 0, "an item short of fields");
+	qstatus_free(&st);
+	unlink(path);
+	ok(append1("rcpt", "0", "target", "command:a", "status", "odd",
+	    NULL) == 0 && qstatus_read(path, 2, &st, &err) < 0,
+	    "a target's unknown status");
+	qstatus_free(&st);
+	unlink(path);
+	str_free(&err);
+	str_free(&items);
+	str_free(&rec);
+}
+
 /* rchar - bytes this process has read so far (/proc/self/io). */
 static unsigned long long
 rchar(void)
@@ -452,6 +570,7 @@ main(void)
 	test_hostile_framing();
 	test_hostile_content();
 	test_version();
+	test_reports();
 	test_append_at();
 	unlink(path);
 	rmdir(dir);
