@@ -48,18 +48,6 @@ cleanup_report_id_valid(const char *s)
 	return true;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	fd_close(fd);
-	return rc;
-}
-
 /* earlier - the queue ID in an existing claim, or "" when it holds
  * none. */
 static void
@@ -89,8 +77,7 @@ finish_earlier(const char *id)
 	str_copyf(&to, "%s/" QUEUE_INCOMING "/%s", var_queue_dir, id);
 	if (rename(from.s, to.s) == 0) {
 		log_info("report queued as %s committed now", id);
-		str_copyf(&to, "%s/" QUEUE_INCOMING, var_queue_dir);
-		rc = fsync_dir(to.s);
+		rc = queue_fsync_dir(var_queue_dir, QUEUE_INCOMING);
 	} else if (errno != ENOENT)
 		rc = -1;
 	str_free(&from);
@@ -130,7 +117,7 @@ cleanup_report_claim(struct cleanup_msg *m)
 		goto out;
 	snprintf(line, sizeof line, "%s\n", m->id);
 	if (pwrite(fd, line, QID_LEN + 1, 0) != QID_LEN + 1 || fsync(fd) < 0 ||
-	    fsync_dir(dir.s) < 0)
+	    queue_fsync_dir(var_queue_dir, QUEUE_REPORTS) < 0)
 		goto out;
 	rc = 0;
 out:

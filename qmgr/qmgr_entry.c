@@ -3,16 +3,18 @@
  * thread with plain blocking code.
  *
  * Order of work, each step durable before the next acts on it:
+ *   0. submit the reports an earlier run recorded but never confirmed;
  *   1. resolve every pending recipient into its final targets;
- *   2. run the command and file targets through pipe(8), appending the
- *      status record of each right after its answer (a command is not
- *      idempotent: it must never run again for the same entry);
+ *   2. run the command and file targets through pipe(8): a command is
+ *      recorded as started before it runs and each outcome right after
+ *      its answer (a command is not idempotent: one started but never
+ *      answered is not run again; the postmaster is told instead);
  *   3. one LMTP transaction (per QMGR_LMTP_RCPT_MAX) for all mailbox
  *      targets, then one append with every target's and recipient's
  *      outcome (lmtpd's duplicate suppression covers a crash between
  *      its 250 and our fsync);
  *   4. expire what outlived maximal_queue_lifetime;
- *   5. DSNs, each followed by a notified= record;
+ *   5. reports (qmgr_report.c), each recorded, submitted, confirmed;
  *   6. delete the entry (entry, directory fsync, then status file) or
  *      move it to deferred/.
  */
