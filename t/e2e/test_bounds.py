@@ -219,7 +219,7 @@ class Cleanup:
         self.s.settimeout(20)
         self.s.connect(r.path("run", "cleanup"))
         self.f = self.s.makefile("rwb")
-        assert self.read() == {"proto": "cleanup", "version": "1.0"}
+        assert self.read() == {"proto": "cleanup", "version": "1.1"}
 
     def read(self):
         out = {}
