@@ -76,7 +76,7 @@ def test_file_owners_and_modes(roost):
     # qmail's split: cleanup writes tmp/ and incoming/, qmgr owns the
     # rest; the queue's group is both accounts' primary group
     assert owner_mode("queue") == ("roost-qmgr", 0o750)
-    for d in ("tmp", "incoming"):
+    for d in ("tmp", "incoming", "reports"):
         assert owner_mode("queue", d) == ("roost-queue", 0o770), d
     for d in ("active", "deferred", "hold", "corrupt", "status"):
         assert owner_mode("queue", d) == ("roost-qmgr", 0o700), d
