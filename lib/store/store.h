@@ -264,7 +264,8 @@ int store_expunged_since(struct store *s, uint32_t mailbox_id,
 /* ---- delivery and APPEND ----
  * store_spool_begin creates a file under store_dir/tmp; write the
  * message with store_spool_write (LF or CRLF line ends in, CRLF in the
- * file) and finish with store_spool_finish (fsync).  Then
+ * file) and finish with store_spool_finish (fsync; a finished spool
+ * keeps no descriptor and no buffer, only its name).  Then
  * store_deliver() once per recipient links it into each user's store;
  * store_spool_end() removes the spool file. */
 int store_spool_begin(struct store_spool **sp, const char *store_dir,

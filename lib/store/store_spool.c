@@ -21,10 +21,10 @@
 #define SPOOL_BUF 65536
 
 struct store_spool {
-	int fd;
+	int fd;			/* -1 once finished */
 	struct str path;	/* store_dir/tmp/<file> */
 	char file[STORE_FILE_LEN + 1];
-	unsigned char buf[SPOOL_BUF];
+	unsigned char *buf;	/* SPOOL_BUF; NULL once finished */
 	size_t nbuf;
 	uint64_t size;
 	bool last_cr;		/* the last byte written was CR */
@@ -82,6 +82,7 @@ store_spool_begin(struct store_spool **spp, const char *store_dir,
 	*spp = NULL;
 	sp = xcalloc(1, sizeof(*sp));
 	sp->fd = -1;
+	sp->buf = xmalloc(SPOOL_BUF);
 	str_copyf(&dir, "%s/tmp", store_dir);
 	if (mkdir(dir.s, 0700) < 0 && errno != EEXIST) {
 		str_copyf(err, "mkdir %s: %s", dir.s, strerror(errno));
@@ -106,6 +107,7 @@ store_spool_begin(struct store_spool **spp, const char *store_dir,
 fail:
 	str_free(&dir);
 	str_free(&sp->path);
+	free(sp->buf);
 	free(sp);
 	return rc;
 }
@@ -212,6 +214,12 @@ store_spool_finish(struct store_spool *sp, struct str *err)
 		sp->failed = true;
 		return sp->failed_rc;
 	}
+	/* A finished spool is a name only: a MULTIAPPEND may hold many
+	 * while it reads the rest of the command. */
+	(void)close(sp->fd);
+	sp->fd = -1;
+	free(sp->buf);
+	sp->buf = NULL;
 	sp->finished = true;
 	return STORE_OK;
 }
@@ -233,6 +241,7 @@ store_spool_end(struct store_spool **spp)
 		close(sp->fd);
 	(void)unlink(sp->path.s);
 	str_free(&sp->path);
+	free(sp->buf);
 	free(sp);
 	*spp = NULL;
 }
@@ -319,7 +328,8 @@ store_deliver(struct store *s, struct store_spool *sp, const char *mailbox,
 	/* The file first, durably; the index entry after. */
 	if (linkat(AT_FDCWD, sp->path.s, s->msgdir_fd, sp->file, 0) == 0)
 		linked = true;
-	else if (errno != EEXIST || fstat(sp->fd, &st_sp) < 0 ||
+	else if (errno != EEXIST ||
+	    fstatat(AT_FDCWD, sp->path.s, &st_sp, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    fstatat(s->msgdir_fd, sp->file, &st_u, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st_sp.st_ino != st_u.st_ino || st_sp.st_dev != st_u.st_dev) {
 		/* EEXIST with the same inode: delivered to this user
