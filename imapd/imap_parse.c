@@ -16,6 +16,10 @@
  * a list node, then its subtree), then laid out so that each list's
  * elements are contiguous.  c->lits is the line scratch of the reader.
  *
+ * A literal the sink took leaves its marker line in c->text and no
+ * octets; c->sunk says at which offsets, in order, so the parser knows
+ * it when it gets there.
+ *
  * Where we are lenient: a bare LF ends a line like CRLF does; one
  * trailing space before the line end is ignored (some clients send
  * it); 8-bit octets are taken in quoted strings whether or not
@@ -121,6 +125,7 @@ struct parser {
 	char *line;		/* start of the current line */
 	size_t lines, lits;	/* line octets and literal octets so far */
 	size_t litmax;		/* literal_max or append_max */
+	size_t sunk;		/* the next of c->sunk */
 	enum imap_read_rc rc;
 	const char *why;
 };
@@ -171,16 +176,19 @@ new_node(struct parser *ps, enum imap_arg_type type)
 	a = &c->pool[c->npool];
 	memset(a, 0, sizeof(*a));
 	a->type = type;
+	a->sunk = -1;
 	return c->npool++;
 }
 
 /*
- * literal_head - at '{' (or '~{'): the size, whether '+', and the
- * cursor past the CRLF that must follow.  Returns false on error.
+ * literal_head - at '{' (or '~{'): the size, the cursor past the CRLF
+ * that must follow, and the sink's number when the sink took the
+ * octets (else -1).  Returns false on error.
  */
 static bool
-literal_head(struct parser *ps, uint64_t *np)
+literal_head(struct parser *ps, uint64_t *np, int *sunk)
 {
+	const struct imap_cmd *c = ps->c;
 	uint64_t n = 0;
 	const char *d;
 
@@ -210,11 +218,18 @@ literal_head(struct parser *ps, uint64_t *np)
 	ps->p++;
 	if (n > ps->litmax || n > ps->lim->literals_max - ps->lits)
 		return fail(ps, IMAP_READ_NO, "[TOOBIG] Literal too big");
+	*np = n;
+	*sunk = -1;
+	if (ps->sunk < c->nsunk &&
+	    c->sunk[ps->sunk].off == (size_t)(ps->p - c->text.s)) {
+		*sunk = c->sunk[ps->sunk++].no;
+		ps->lits += (size_t)n;
+		return true;	/* the line goes on at once */
+	}
 	if (n > (uint64_t)(ps->end - ps->p))
 		return fail(ps, IMAP_READ_BAD, "Literal data missing");
 	ps->lits += (size_t)n;
 	ps->line = ps->p + n;
-	*np = n;
 	return true;
 }
 
@@ -225,12 +240,15 @@ parse_literal(struct parser *ps, bool bin)
 	uint64_t n;
 	char *data, *dst;
 	size_t i;
+	int sunk;
 
 	if (bin)
 		ps->p++;	/* '~' */
 	dst = ps->p - 1;
-	if (!literal_head(ps, &n))
+	if (!literal_head(ps, &n, &sunk))
 		return false;
+	if (sunk >= 0)
+		n = 0;		/* the reader checked for NUL */
 	data = ps->p;
 	if (!bin && memchr(data, '\0', (size_t)n) != NULL)
 		return fail(ps, IMAP_READ_BAD, "NUL byte in literal");
@@ -243,6 +261,7 @@ parse_literal(struct parser *ps, bool bin)
 	a->literal8 = bin;
 	a->s = dst;
 	a->len = (size_t)n;
+	a->sunk = sunk;
 	return true;
 }
 
@@ -333,9 +352,13 @@ parse_atom(struct parser *ps)
 				}
 				if (ch == '{') {
 					uint64_t n;
+					int sunk;
 
-					if (!literal_head(ps, &n))
+					if (!literal_head(ps, &n, &sunk))
 						return false;
+					if (sunk >= 0)
+						return fail(ps, IMAP_READ_BAD,
+						    "Literal too big in atom");
 					memmove(w, ps->p, (size_t)n);
 					w += n;
 					ps->p += n;
@@ -529,6 +552,10 @@ parse_text(struct imap_cmd *c, const struct imap_limits *lim,
 		fail(&ps, IMAP_READ_BAD, "Junk after command");
 		goto bad;
 	}
+	if (ps.sunk != c->nsunk) {	/* cannot be: the reader saw more */
+		fail(&ps, IMAP_READ_BAD, "Invalid literal");
+		goto bad;
+	}
 
 	npre = c->npool;
 	if (npre == 0) {	/* no arguments, and perhaps no pool yet */
@@ -564,6 +591,7 @@ imap_cmd_free(struct imap_cmd *c)
 	str_free(&c->text);
 	str_free(&c->lits);
 	free(c->pool);
+	free(c->sunk);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -573,6 +601,7 @@ imap_cmd_parse(const char *text, size_t len, struct imap_cmd *c,
 {
 	str_clear(err);
 	str_copyb(&c->text, text, len);
+	c->nsunk = 0;
 	return parse_text(c, lim, err);
 }
 
@@ -680,11 +709,13 @@ enum marker {
 
 /*
  * find_marker - whether the line s[0..n) ends with a literal marker
- * "{n}" / "{n+}" / "~{n}" before its CRLF; complete says whether s is
- * the whole line (else digits may have been cut off in front).
+ * "{n}" / "{n+}" / "~{n}" before its CRLF (*bin: the last); complete
+ * says whether s is the whole line (else digits may have been cut off
+ * in front).
  */
 static enum marker
-find_marker(const char *s, size_t n, bool complete, uint64_t *size)
+find_marker(const char *s, size_t n, bool complete, uint64_t *size,
+    bool *bin)
 {
 	size_t e = n, d;
 	bool plus = false;
@@ -719,6 +750,7 @@ find_marker(const char *s, size_t n, bool complete, uint64_t *size)
 		v = v * 10 + digit;
 	}
 	*size = v;
+	*bin = d > 1 && s[d - 2] == '~';
 	return plus ? MARK_NONSYNC : MARK_SYNC;
 }
 
@@ -728,13 +760,41 @@ rc_of(enum buf_status st)
 	return st == BUF_TIMEOUT ? IMAP_READ_TIMEOUT : IMAP_READ_EOF;
 }
 
-/* literal - read n octets of a literal into out, or swallow them (out
- * NULL: one we refused), within the literal's deadline. */
-static enum buf_status
-literal(struct buf *b, struct str *out, uint64_t n,
-    const struct imap_limits *lim)
+/* A literal on its way to the sink. */
+struct sinking {
+	const struct imap_sink *sink;
+	int no;
+	bool bin;		/* literal8: NUL allowed */
+	enum imap_read_rc rc;	/* not OK: the rest is thrown away, and */
+	const char *why;	/* this is the answer */
+};
+
+/* sink_write - the octets p[0..n) to the sink, NUL-checked. */
+static void
+sink_write(struct sinking *sk, const char *p, size_t n)
 {
-	char sink[4096];
+	const char *w;
+
+	if (sk->rc != IMAP_READ_OK)
+		return;
+	if (!sk->bin && memchr(p, '\0', n) != NULL) {
+		sk->rc = IMAP_READ_BAD;
+		sk->why = "NUL byte in literal";
+	} else if ((w = sk->sink->write(sk->sink->arg, sk->no, p, n)) !=
+	    NULL) {
+		sk->rc = IMAP_READ_NO;
+		sk->why = w;
+	}
+}
+
+/* literal - read n octets of a literal into out, or to the sink (sk),
+ * or swallow them (neither: one we refused), within the literal's
+ * deadline. */
+static enum buf_status
+literal(struct buf *b, uint64_t n, const struct imap_limits *lim,
+    struct str *out, struct sinking *sk)
+{
+	char chunk[16384];
 	enum buf_status st = BUF_OK;
 	struct buf_rate rate;
 	ssize_t r;
@@ -745,16 +805,53 @@ literal(struct buf *b, struct str *out, uint64_t n,
 		st = buf_read_exact(b, out, (size_t)n);
 	else
 		while (n > 0) {
-			r = buf_read(b, sink, n < sizeof(sink) ? (size_t)n :
-			    sizeof(sink), &st);
+			r = buf_read(b, chunk, n < sizeof(chunk) ? (size_t)n :
+			    sizeof(chunk), &st);
 			if (r <= 0) {
 				st = status_of(r, st);
 				break;
 			}
+			if (sk != NULL)
+				sink_write(sk, chunk, (size_t)r);
 			n -= (uint64_t)r;
 		}
 	buf_rate_end(b, &rate);
 	return st;
+}
+
+/* sink_literal - read a literal of n octets into c's sink, noting it in
+ * c->sunk; when the sink fails or a NUL comes where none may, the rest
+ * is read all the same, and *rc and *why say so. */
+static enum buf_status
+sink_literal(struct buf *b, struct imap_cmd *c, uint64_t n, bool bin,
+    const struct imap_limits *lim, enum imap_read_rc *rc, const char **why)
+{
+	struct sinking sk = { c->sink, -1, bin, IMAP_READ_OK, NULL };
+	enum buf_status st;
+	const char *w;
+
+	if ((w = c->sink->open(c->sink->arg, &sk.no)) != NULL) {
+		sk.rc = IMAP_READ_NO;
+		sk.why = w;
+	} else {
+		if (c->nsunk == c->capsunk) {
+			c->capsunk = c->capsunk ? size_mul(c->capsunk, 2) : 4;
+			c->sunk = xreallocarray(c->sunk, c->capsunk,
+			    sizeof(*c->sunk));
+		}
+		c->sunk[c->nsunk].off = c->text.len;
+		c->sunk[c->nsunk++].no = sk.no;
+	}
+	if ((st = literal(b, n, lim, NULL, &sk)) != BUF_OK)
+		return st;
+	if (sk.rc == IMAP_READ_OK &&
+	    (w = c->sink->close(c->sink->arg, sk.no)) != NULL) {
+		sk.rc = IMAP_READ_NO;
+		sk.why = w;
+	}
+	*rc = sk.rc;
+	*why = sk.why;
+	return BUF_OK;
 }
 
 enum imap_read_rc
@@ -765,8 +862,8 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 	struct line_tail tail;
 	enum imap_read_rc badrc = IMAP_READ_OK;
 	const char *why = NULL;
-	size_t lines = 0, lits = 0, litmax = lim->literal_max;
-	bool first = true;
+	size_t lines = 0, lits = 0, inmem = 0, litmax = lim->literal_max;
+	bool first = true, append = false, late = false;
 
 	str_clear(err);
 	str_clear(&c->text);
@@ -774,13 +871,14 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 	c->args = NULL;
 	c->nargs = 0;
 	c->npool = 0;
+	c->nsunk = 0;
 	for (;;) {
 		size_t room = lim->text_max > lines ? lim->text_max - lines : 0;
 		size_t max = lim->line_max < room ? lim->line_max : room;
 		enum buf_status st;
 		enum marker mk;
 		uint64_t n = 0;
-		bool toolong;
+		bool toolong, bin = false, over;
 
 		st = read_line(b, line, max, &toolong, &tail);
 		if (st != BUF_OK)
@@ -796,8 +894,10 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 				why = w;
 				badrc = IMAP_READ_BAD;
 			}
-			if (strcmp(c->verb, "APPEND") == 0)
+			if (strcmp(c->verb, "APPEND") == 0) {
 				litmax = lim->append_max;
+				append = true;
+			}
 		}
 		if (toolong && badrc == IMAP_READ_OK) {
 			why = max == lim->line_max ? "Line too long" :
@@ -806,8 +906,8 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 		}
 		if (badrc == IMAP_READ_OK)
 			str_cat(&c->text, line);
-		mk = toolong ? find_marker(tail.s, tail.n, false, &n) :
-		    find_marker(line->s, line->len, true, &n);
+		mk = toolong ? find_marker(tail.s, tail.n, false, &n, &bin) :
+		    find_marker(line->s, line->len, true, &n, &bin);
 		if (mk == MARK_NONE)
 			break;
 		if (mk == MARK_BADNONSYNC) {
@@ -819,7 +919,8 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 			str_copys(err, why ? why : "Invalid literal size");
 			return badrc != IMAP_READ_OK ? badrc : IMAP_READ_BAD;
 		}
-		if (n > litmax || n > lim->literals_max - lits) {
+		over = n > litmax || n > lim->literals_max - lits;
+		if (over) {
 			if (mk == MARK_SYNC) {
 				str_copys(err, why ? why :
 				    "[TOOBIG] Literal too big");
@@ -840,12 +941,16 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 				str_copys(err, why);
 				return badrc;
 			}
-			if (n > lim->discard_max) {
+			/* after a literal's content spoiled the command,
+			 * the literals within the limits are still read */
+			if (n > lim->discard_max && (over || !late)) {
 				str_copys(err, "Literal too big");
 				return IMAP_READ_FATAL;
 			}
-			if ((st = literal(b, NULL, n, lim)) != BUF_OK)
+			if ((st = literal(b, n, lim, NULL, NULL)) != BUF_OK)
 				return rc_of(st);
+			if (!over)
+				lits += (size_t)n;
 			continue;
 		}
 		if (mk == MARK_SYNC) {
@@ -853,7 +958,14 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 			if ((st = buf_flush(b)) != BUF_OK)
 				return rc_of(st);
 		}
-		if ((st = literal(b, &c->text, n, lim)) != BUF_OK)
+		if (append && c->sink != NULL && n > IMAP_SINK_MIN - inmem) {
+			st = sink_literal(b, c, n, bin, lim, &badrc, &why);
+			late = badrc != IMAP_READ_OK;
+		} else {
+			st = literal(b, n, lim, &c->text, NULL);
+			inmem += (size_t)n;
+		}
+		if (st != BUF_OK)
 			return rc_of(st);
 		lits += (size_t)n;
 	}

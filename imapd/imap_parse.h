@@ -21,6 +21,12 @@
  * session goes on); a non-synchronizing one over the limit is read and
  * thrown away up to discard_max, past which the connection has to be
  * closed (IMAP_READ_FATAL).
+ *
+ * A sink (struct imap_sink) keeps big messages out of memory: the
+ * literals of APPEND that would take the command's literal octets in
+ * memory past IMAP_SINK_MIN go to it while they are read, and the tree
+ * holds an empty string that names the sink's copy (imap_arg.sunk).
+ * The NUL check of a literal that is not a literal8 is made on the way.
  */
 #ifndef IMAP_PARSE_H
 #define IMAP_PARSE_H
@@ -44,6 +50,8 @@ struct imap_arg {
 	bool literal8;		/* STRING: came as ~{n} */
 	char *s;		/* ATOM/STRING: octets, NUL-terminated */
 	size_t len;
+	int sunk;		/* STRING: the sink's number for a literal it
+				 * took (s is "", len 0); -1: none */
 	struct imap_arg *list;	/* LIST: the elements */
 	size_t n;
 };
@@ -62,6 +70,26 @@ struct imap_limits {
 
 #define IMAP_LITERAL_GRACE_MS 60000	/* imapd's grace_ms */
 
+/* Literal octets of APPEND kept in memory, at most; the rest go to the
+ * sink when there is one. */
+#define IMAP_SINK_MIN 65536
+
+/*
+ * imap_sink - where APPEND literals go when they would not fit in
+ * memory: open starts one and gives its number, write gives it the
+ * octets in order, close says they are all there.  Each returns NULL,
+ * or the text for "tag NO text" (a string that outlives the command);
+ * then the rest of the command is read and thrown away.  The reader
+ * never drops what the sink took: the sink's owner does, after every
+ * command whatever came of it.
+ */
+struct imap_sink {
+	void *arg;
+	const char *(*open)(void *arg, int *no);
+	const char *(*write)(void *arg, int no, const void *p, size_t n);
+	const char *(*close)(void *arg, int no);
+};
+
 struct imap_cmd {
 	char tag[65];		/* "" when the line had none */
 	char verb[32];		/* upper-cased; "UID" for UID commands */
@@ -72,6 +100,12 @@ struct imap_cmd {
 	struct imap_arg *pool;
 	size_t npool, cappool;
 	struct str lits;
+	const struct imap_sink *sink;	/* NULL: every literal in memory */
+	struct imap_sunk {
+		size_t off;	/* where its octets would be in text */
+		int no;		/* the sink's number */
+	} *sunk;
+	size_t nsunk, capsunk;
 };
 
 enum imap_read_rc {

@@ -234,9 +234,9 @@ parse(struct imapd *st, const struct imap_arg *a, size_t n,
 				break;
 		if (k < 3) {
 			for (i = 1; i < 5 && macros[k][i] != NULL; i++) {
-				struct imap_arg m = { IMAP_ARG_ATOM, false,
-				    false, (char *)macros[k][i],
-				    strlen(macros[k][i]), NULL, 0 };
+				struct imap_arg m = { .type = IMAP_ARG_ATOM,
+				    .s = (char *)macros[k][i],
+				    .len = strlen(macros[k][i]), .sunk = -1 };
 
 				att(f, &m, err);
 			}

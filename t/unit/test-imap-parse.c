@@ -1004,6 +1004,212 @@ test_literal_rate(void)
 	cur_lim = &lim;
 }
 
+/* ---- the sink: big APPEND literals never held in memory ---- */
+
+#define BIG (IMAP_SINK_MIN + 4464)	/* 70000 */
+
+struct tsink {
+	struct str lit[8];
+	int n, closed;
+	bool fail_open, fail_write;
+};
+
+static const char *
+ts_open(void *arg, int *no)
+{
+	struct tsink *t = arg;
+
+	if (t->fail_open || t->n == 8)
+		return "[UNAVAILABLE] cannot open";
+	str_clear(&t->lit[t->n]);
+	*no = t->n++;
+	return NULL;
+}
+
+static const char *
+ts_write(void *arg, int no, const void *p, size_t n)
+{
+	struct tsink *t = arg;
+
+	if (t->fail_write)
+		return "[UNAVAILABLE] cannot write";
+	str_catb(&t->lit[no], p, n);
+	return NULL;
+}
+
+static const char *
+ts_close(void *arg, int no)
+{
+	struct tsink *t = arg;
+
+	(void)no;
+	t->closed++;
+	return NULL;
+}
+
+/* feed - a child writing s[0..n) (more than the socket holds). */
+static pid_t
+feed(const char *s, size_t n)
+{
+	pid_t pid = xfork();
+
+	if (pid == 0) {
+		client_send(s, n);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* big - n octets of a pattern, with a NUL at nul (n: none) */
+static void
+big(struct str *s, size_t n, size_t nul)
+{
+	for (size_t i = 0; i < n; i++)
+		str_catc(s, i == nul ? '\0' : (char)('a' + i % 26));
+}
+
+static bool
+is_big(const struct str *s, size_t n)
+{
+	if (s->len != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s->s[i] != (char)('a' + i % 26))
+			return false;
+	return true;
+}
+
+static void
+test_sink(void)
+{
+	static const struct imap_limits wide = {
+		.line_max = 200, .text_max = 1000, .literal_max = 100000,
+		.append_max = 300000, .literals_max = 400000,
+		.discard_max = 100, .depth_max = 4,
+	};
+	static struct tsink ts;
+	const struct imap_sink sink = { &ts, ts_open, ts_write, ts_close };
+	struct str s = STR_INIT, got = STR_INIT;
+	pid_t pid;
+
+	cur_lim = &wide;
+	imap_cmd_free(&cmd);	/* so that text.cap tells what this took */
+	imap_cmd_init(&cmd);
+	cmd.sink = &sink;
+
+	/* a sync literal: "+", the octets to the sink, an empty string */
+	reader_open(0);
+	str_copys(&s, "a APPEND INBOX {70000}\r\n");
+	big(&s, BIG, BIG);
+	str_cats(&s, "\r\nb NOOP\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_OK, "a APPEND INBOX {}", "sink: sync literal");
+	ok(cmd.args[1].sunk == 0 && cmd.args[1].literal &&
+	    cmd.args[1].len == 0, "sink: the argument names the sink's copy");
+	ok(ts.n == 1 && ts.closed == 1 && is_big(&ts.lit[0], BIG),
+	    "sink: it got every octet, and the close");
+	ok(cmd.text.len < 100 && cmd.text.cap < 1024,
+	    "sink: the command text stays small (%zu)", cmd.text.cap);
+	is_str(client_got(&got), "+ Ready for literal data\r\n",
+	    "sink: one continuation");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step");
+	reap(pid);
+
+	/* MULTIAPPEND: small ones stay in memory up to IMAP_SINK_MIN; the
+	 * rest, LITERAL+ and literal8 (NUL allowed) too, go to the sink */
+	ts.n = ts.closed = 0;
+	str_copys(&s, "a APPEND INBOX {3+}\r\nabc (\\Seen) {40000+}\r\n");
+	big(&s, 40000, 40000);
+	str_cats(&s, " {40000+}\r\n");
+	big(&s, 40000, 40000);
+	str_cats(&s, " UTF8 (~{70000+}\r\n");
+	big(&s, BIG, 5);
+	str_cats(&s, ")\r\nb NOOP\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_OK, NULL, "sink: MULTIAPPEND");
+	ok(cmd.nargs == 7 && cmd.args[1].sunk == -1 &&
+	    cmd.args[1].len == 3 && cmd.args[3].sunk == -1 &&
+	    cmd.args[3].len == 40000, "sink: the first two in memory");
+	ok(cmd.args[4].sunk == 0 && cmd.args[6].list[0].sunk == 1 &&
+	    cmd.args[6].list[0].literal8, "sink: the last two sunk");
+	ok(ts.n == 2 && ts.closed == 2 && is_big(&ts.lit[0], 40000) &&
+	    ts.lit[1].len == BIG && ts.lit[1].s[5] == '\0',
+	    "sink: their octets");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step after it");
+	reap(pid);
+
+	/* NUL in a literal that is not a literal8: BAD once read; a
+	 * later literal within the limits is still read */
+	ts.n = ts.closed = 0;
+	str_copys(&s, "a APPEND INBOX {70000+}\r\n");
+	big(&s, BIG, 30000);
+	str_cats(&s, " {70000+}\r\n");
+	big(&s, BIG, BIG);
+	str_cats(&s, "\r\nb NOOP\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_BAD, "NUL", "sink: NUL in a plain literal");
+	ok(ts.n == 1 && ts.closed == 0 && ts.lit[0].len < 30000,
+	    "sink: not closed, nothing past the NUL");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step after the NUL");
+	reap(pid);
+
+	/* the sink failing: NO with its reason, in step */
+	ts.n = ts.closed = 0;
+	ts.fail_write = true;
+	str_copys(&s, "a APPEND INBOX {70000+}\r\n");
+	big(&s, BIG, BIG);
+	str_cats(&s, "\r\nb NOOP\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_NO, "cannot write", "sink: a write fails");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step after it");
+	reap(pid);
+	ts.fail_write = false;
+	ts.fail_open = true;
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_NO, "cannot open", "sink: open fails");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step after that");
+	reap(pid);
+	ts.fail_open = false;
+
+	/* only APPEND has its literals sunk */
+	ts.n = 0;
+	str_copys(&s, "a LOGIN {70000+}\r\n");
+	big(&s, BIG, BIG);
+	str_cats(&s, " x\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_OK, NULL, "sink: not for LOGIN");
+	ok(ts.n == 0 && cmd.args[0].sunk == -1 && cmd.args[0].len == BIG,
+	    "sink: LOGIN's literal in memory");
+	reap(pid);
+
+	/* not where an atom holds it */
+	str_copys(&s, "a APPEND INBOX x[{70000+}\r\n");
+	big(&s, BIG, BIG);
+	str_cats(&s, "]\r\nb NOOP\r\n");
+	pid = feed(s.s, s.len);
+	expect_read(IMAP_READ_BAD, "atom", "sink: a literal in an atom");
+	expect_read(IMAP_READ_OK, "b NOOP", "sink: in step after it");
+	reap(pid);
+
+	/* the client leaves in the middle: EOF, the literal never closed */
+	ts.n = ts.closed = 0;
+	str_copys(&s, "a APPEND INBOX {70000+}\r\n");
+	big(&s, 50000, 50000);
+	pid = feed(s.s, s.len);
+	reap(pid);
+	shutdown(sv[1], SHUT_WR);
+	expect_read(IMAP_READ_EOF, "", "sink: EOF inside a sunk literal");
+	ok(ts.n == 1 && ts.closed == 0, "sink: opened, never closed");
+	reader_close();
+
+	for (int i = 0; i < 8; i++)
+		str_free(&ts.lit[i]);
+	cmd.sink = NULL;
+	cur_lim = &lim;
+	str_free(&s);
+	str_free(&got);
+}
+
 /* A command without arguments on a fresh imap_cmd, whose pool is not
  * made yet (fuzz/regress/imap/no-arguments: UBSan saw pointer
  * arithmetic on the NULL pool). */
@@ -1028,6 +1234,7 @@ main(void)
 	test_tokens();
 	test_malformed();
 	test_reader();
+	test_sink();
 	test_generated();
 	test_seqset();
 	test_astring();
