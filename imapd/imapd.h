@@ -75,6 +75,11 @@ struct imapd {
 	bool gone_pending;	/* expunges seen but not yet reported */
 	struct imap_seqset saved;	/* SEARCHRES "$", UIDs */
 	struct str kwlist;	/* keywords announced in FLAGS */
+
+	/* APPEND literals spooled as they are read (imapd_append.c) */
+	struct imap_sink sink;
+	struct store_spool **spools;
+	size_t nspools, capspools;
 };
 
 /* imapd_session - serve one session imap-login hands over on fd. */
@@ -222,6 +227,12 @@ void imapd_cmd_subscribe(struct imapd *st, const struct imap_cmd *c,
     bool on);
 /* imapd_cmd_append - APPEND / MULTIAPPEND (imapd_append.c). */
 void imapd_cmd_append(struct imapd *st, const struct imap_cmd *c);
+/* imapd_append_sink - give st->cmd the sink that writes big APPEND
+ * literals into spool files while they are read (imap_parse.h). */
+void imapd_append_sink(struct imapd *st);
+/* imapd_append_drop - remove the spool files of the last command that
+ * APPEND did not take (after every command, and at the end). */
+void imapd_append_drop(struct imapd *st);
 
 /* ---- waiting (imapd_idle.c) ---- */
 void imapd_cmd_idle(struct imapd *st, const struct imap_cmd *c);

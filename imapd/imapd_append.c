@@ -8,6 +8,12 @@
  * first; then one write transaction delivers them all, so MULTIAPPEND
  * is all or nothing as RFC 3502 wants.  New messages in the selected
  * mailbox are reported by the session loop after the command.
+ *
+ * A message is never held whole in memory: past IMAP_SINK_MIN, the
+ * command reader hands literals to our sink, which writes them into
+ * spool files (store_dir/tmp, as lmtpd's) as they arrive; delivery
+ * links those into the user's store.  The session drops what a command
+ * left over, so no spool file outlives its command or the session.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -18,6 +24,7 @@
 #include "alloc.h"
 #include "cfg.h"
 #include "imapd.h"
+#include "log.h"
 #include "mime.h"
 
 struct amsg {
@@ -265,7 +272,7 @@ imapd_cmd_append(struct imapd *st, const struct imap_cmd *c)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (m[i].data->len == 0) {
+		if (m[i].data->len == 0 && m[i].data->sunk < 0) {
 			imapd_no(st, c, "Empty message refused");
 			goto out;
 		}
@@ -287,8 +294,11 @@ imapd_cmd_append(struct imapd *st, const struct imap_cmd *c)
 	for (i = 0; i < n; i++) {
 		const struct imap_arg *d = m[i].data;
 
-		if ((rc = store_spool_begin(&m[i].sp, st->store_dir, &err)) !=
-		    STORE_OK ||
+		if (d->sunk >= 0) {	/* spooled while read, and finished */
+			m[i].sp = st->spools[d->sunk];
+			st->spools[d->sunk] = NULL;
+		} else if ((rc = store_spool_begin(&m[i].sp, st->store_dir,
+		    &err)) != STORE_OK ||
 		    (rc = store_spool_write(m[i].sp, d->s, d->len, &err)) !=
 		    STORE_OK ||
 		    (rc = store_spool_finish(m[i].sp, &err)) != STORE_OK)
@@ -327,4 +337,80 @@ out:
 	str_free(&name);
 	str_free(&err);
 	str_free(&set);
+}
+
+/* ---- the sink ---- */
+
+/* spool_failed - log a spool failure; the answer for "tag NO". */
+static const char *
+spool_failed(struct imapd *st, int rc, struct str *err)
+{
+	log_error("user=%s APPEND: %s", st->user.s,
+	    err->len > 0 ? err->s : "spool failed");
+	str_free(err);
+	return rc == STORE_NOSPACE ? "[UNAVAILABLE] APPEND: the server is "
+	    "out of disk space; try again later" :
+	    "[SERVERBUG] APPEND: internal error";
+}
+
+static const char *
+sink_open(void *arg, int *no)
+{
+	struct imapd *st = arg;
+	struct str err = STR_INIT;
+	int rc;
+
+	if (st->nspools == st->capspools) {
+		st->capspools = st->capspools ? size_mul(st->capspools, 2) : 4;
+		st->spools = xreallocarray(st->spools, st->capspools,
+		    sizeof(*st->spools));
+	}
+	rc = store_spool_begin(&st->spools[st->nspools], st->store_dir, &err);
+	if (rc != STORE_OK)
+		return spool_failed(st, rc, &err);
+	*no = (int)st->nspools++;
+	return NULL;
+}
+
+static const char *
+sink_write(void *arg, int no, const void *p, size_t n)
+{
+	struct imapd *st = arg;
+	struct str err = STR_INIT;
+	int rc;
+
+	rc = store_spool_write(st->spools[no], p, n, &err);
+	return rc == STORE_OK ? NULL : spool_failed(st, rc, &err);
+}
+
+/* sink_close - fsync, so that delivery only links. */
+static const char *
+sink_close(void *arg, int no)
+{
+	struct imapd *st = arg;
+	struct str err = STR_INIT;
+	int rc;
+
+	rc = store_spool_finish(st->spools[no], &err);
+	return rc == STORE_OK ? NULL : spool_failed(st, rc, &err);
+}
+
+void
+imapd_append_sink(struct imapd *st)
+{
+	st->sink.arg = st;
+	st->sink.open = sink_open;
+	st->sink.write = sink_write;
+	st->sink.close = sink_close;
+	st->cmd.sink = &st->sink;
+}
+
+void
+imapd_append_drop(struct imapd *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nspools; i++)
+		store_spool_end(&st->spools[i]);
+	st->nspools = 0;
 }

@@ -381,6 +381,8 @@ static void
 finish(struct imapd *st)
 {
 	imapd_unselect(st);
+	imapd_append_drop(st);
+	free(st->spools);
 	if (st->notify_fd >= 0)
 		close(st->notify_fd);
 	store_close(&st->store);
@@ -410,6 +412,7 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 	st.notify_fd = st.slot_ip = st.slot_user = st.client_fd = -1;
 	st.store_dir = var_store_dir;
 	imap_cmd_init(&st.cmd);
+	imapd_append_sink(&st);
 	limits(&st.lim);
 	if (!imapd_adopt(&st, fd, l)) {
 		finish(&st);
@@ -449,6 +452,7 @@ imapd_session(int fd, const struct server_listener *l, void *ctx)
 			t = str_cstr(&st.tagged);
 			bad = strncmp(t + strcspn(t, " "), " BAD", 4) == 0;
 		}
+		imapd_append_drop(&st);
 		if (st.state == IMAPD_SELECTED &&
 		    imapd_sync(&st, expunge_ok) < 0)
 			break;
