@@ -1,10 +1,10 @@
 """imapd APPEND of big messages: past 64 KiB a literal goes to a spool
 file as it is read (imapd_append.c), so a session's memory does not
 grow with the message.  Each way of sending one (synchronizing literal,
-LITERAL+, literal8, MULTIAPPEND) is checked for the peak RSS of the
-imapd process serving the session and for the message read back; then
-the ways a big APPEND can go wrong, and that no spool file is left
-behind by any of them.
+LITERAL+, literal8, the UTF8 item, MULTIAPPEND) is checked for the peak
+RSS of the imapd process serving the session and for the message read
+back; then the ways a big APPEND can go wrong, and that no spool file
+is left behind by any of them.
 """
 import os
 import random
@@ -13,8 +13,10 @@ import re
 import pytest
 
 from roost import children, wait_for
-from test_imap_mailboxes import (PASSWORD, Imap, Lit, add_user, show,
-                                 status)
+# the fixtures too: inst (the module's instance), user (a new one), c
+# (a raw client logged in as user)
+from test_imap_mailboxes import (PASSWORD, Imap, Lit, c, inst,  # noqa: F401
+                                 show, status, user)
 
 MB = 1 << 20
 # The peak RSS an APPEND may add, whatever the message's size: the
@@ -25,26 +27,6 @@ GROWTH_MAX_KB = 8 * 1024
 
 
 # -- helpers -----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def inst(roost):
-    return roost
-
-
-@pytest.fixture
-def user(inst):
-    name = "big%s@example.test" % os.urandom(5).hex()
-    add_user(inst, name)
-    return name
-
-
-@pytest.fixture
-def c(inst, user):
-    cl = Imap(inst.port("imap"))
-    cl.ok("LOGIN", ' "%s" "%s"' % (user, PASSWORD))
-    yield cl
-    cl.close()
-
-
 def big_message(size, seed, nul=False):
     """A message of about size octets: CRLF lines of random octets (no
     CR or LF inside, so it is stored as sent; NUL only when nul)."""
