@@ -151,6 +151,13 @@ def test_full_store_defers_and_delivers_once_space_returns(r):
         im.login(USER, "secret")
         typ, data = im.append("INBOX", None, None, message("append"))
         assert typ == "NO" and data[0].startswith(b"[UNAVAILABLE]"), data
+        # one big enough to go to a spool file as it is read (imapd's
+        # limit is still the default): the same, and no spool file left
+        typ, data = im.append("INBOX", None, None,
+                              message("append", 200000))
+        assert typ == "NO" and data[0].startswith(b"[UNAVAILABLE]"), data
+        assert os.listdir(r.path("store", "tmp")) == []
+        assert im.noop()[0] == "OK"
     finally:
         im.logout()
     os.unlink(filler)
