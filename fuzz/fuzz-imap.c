@@ -1,7 +1,11 @@
 /* fuzz-imap - IMAP commands as imapd reads them (imapd/imap_parse.c):
  * off a buf in pieces, literals and all, or parsed from text; a SEARCH
  * goes on to imapd/imap_search.c, and every atom that could be a
- * sequence set to imap_seqset_parse.  Byte 0: mode bit and piece size. */
+ * sequence set to imap_seqset_parse.  Byte 0: mode bit and piece size.
+ * The reader has a sink that takes APPEND literals past 16 octets (a
+ * write starting '!' fails, as does every fourth open), and every
+ * literal the tree says it took must be one the sink has. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzzbuf.h"
@@ -17,6 +21,62 @@ static const struct imap_limits lim = {
 	.discard_max = 4096,
 	.depth_max = 8,
 };
+
+/* the sink: how many literals it opened, and which it closed */
+struct sunk {
+	int n;
+	unsigned closed;
+};
+
+static const char *
+sink_open(void *arg, int *no)
+{
+	struct sunk *k = arg;
+
+	if (k->n % 4 == 3 || k->n >= 32) {
+		k->n++;
+		return "cannot open";
+	}
+	*no = k->n++;
+	return NULL;
+}
+
+static const char *
+sink_write(void *arg, int no, const void *p, size_t n)
+{
+	struct sunk *k = arg;
+
+	if (no < 0 || no >= k->n || n == 0 ||
+	    (k->closed & (1u << no)) != 0)
+		abort();
+	return *(const char *)p == '!' ? "cannot write" : NULL;
+}
+
+static const char *
+sink_close(void *arg, int no)
+{
+	struct sunk *k = arg;
+
+	if (no < 0 || no >= k->n || (k->closed & (1u << no)) != 0)
+		abort();
+	k->closed |= 1u << no;
+	return NULL;
+}
+
+/* check_sunk - each literal the tree says the sink took is one it has
+ * closed, and holds nothing itself. */
+static void
+check_sunk(const struct imap_arg *a, size_t n, const struct sunk *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].type == IMAP_ARG_LIST)
+			check_sunk(a[i].list, a[i].n, k);
+		else if (a[i].sunk >= 0 && (a[i].sunk >= k->n ||
+		    (k->closed & (1u << a[i].sunk)) == 0 || a[i].len != 0 ||
+		    !a[i].literal))
+			abort();
+	}
+}
 
 static void
 search(const struct imap_cmd *c)
@@ -64,17 +124,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct str err = STR_INIT;
 	struct fuzzbuf f;
 	struct buf b;
+	struct sunk k;
+	const struct imap_sink sink = { 16, &k, sink_open, sink_write,
+	    sink_close };
 
 	if (size < 1)
 		return 0;
 	imap_cmd_init(&c);
 	if (data[0] & 1) {
 		fuzzbuf_open(&b, &f, data + 1, size - 1, data[0] >> 1);
+		c.sink = &sink;
 		for (int i = 0; i < 64; i++) {
-			enum imap_read_rc rc = imap_cmd_read(&b, &c, &lim,
-			    &err);
+			enum imap_read_rc rc;
 
+			memset(&k, 0, sizeof k);	/* dropped after each */
+			rc = imap_cmd_read(&b, &c, &lim, &err);
 			if (rc == IMAP_READ_OK) {
+				check_sunk(c.args, c.nargs, &k);
 				search(&c);
 				seqsets(&c);
 			} else if (rc != IMAP_READ_BAD && rc != IMAP_READ_NO)

@@ -958,7 +958,7 @@ imap_cmd_read(struct buf *b, struct imap_cmd *c,
 			if ((st = buf_flush(b)) != BUF_OK)
 				return rc_of(st);
 		}
-		if (append && c->sink != NULL && n > IMAP_SINK_MIN - inmem) {
+		if (append && c->sink != NULL && n > c->sink->min - inmem) {
 			st = sink_literal(b, c, n, bin, lim, &badrc, &why);
 			late = badrc != IMAP_READ_OK;
 		} else {

@@ -24,7 +24,7 @@
  *
  * A sink (struct imap_sink) keeps big messages out of memory: the
  * literals of APPEND that would take the command's literal octets in
- * memory past IMAP_SINK_MIN go to it while they are read, and the tree
+ * memory past the sink's min go to it while they are read, and the tree
  * holds an empty string that names the sink's copy (imap_arg.sunk).
  * The NUL check of a literal that is not a literal8 is made on the way.
  */
@@ -70,9 +70,7 @@ struct imap_limits {
 
 #define IMAP_LITERAL_GRACE_MS 60000	/* imapd's grace_ms */
 
-/* Literal octets of APPEND kept in memory, at most; the rest go to the
- * sink when there is one. */
-#define IMAP_SINK_MIN 65536
+#define IMAP_SINK_MIN 65536	/* imapd's sink's min */
 
 /*
  * imap_sink - where APPEND literals go when they would not fit in
@@ -84,6 +82,7 @@ struct imap_limits {
  * command whatever came of it.
  */
 struct imap_sink {
+	size_t min;		/* APPEND literal octets kept in memory */
 	void *arg;
 	const char *(*open)(void *arg, int *no);
 	const char *(*write)(void *arg, int no, const void *p, size_t n);

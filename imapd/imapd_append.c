@@ -398,6 +398,7 @@ sink_close(void *arg, int no)
 void
 imapd_append_sink(struct imapd *st)
 {
+	st->sink.min = IMAP_SINK_MIN;
 	st->sink.arg = st;
 	st->sink.open = sink_open;
 	st->sink.write = sink_write;

@@ -1088,7 +1088,8 @@ test_sink(void)
 		.discard_max = 100, .depth_max = 4,
 	};
 	static struct tsink ts;
-	const struct imap_sink sink = { &ts, ts_open, ts_write, ts_close };
+	const struct imap_sink sink = { IMAP_SINK_MIN, &ts, ts_open, ts_write,
+	    ts_close };
 	struct str s = STR_INIT, got = STR_INIT;
 	pid_t pid;
 
