@@ -162,7 +162,10 @@ def test_postfix_delivers_through_lmtpd(postfix):
 
 def test_postfix_duplicate_is_dropped_by_roost(postfix):
     r, port, pf = postfix
+    # the duplicate key is Message-ID, From and Date: without a Date,
+    # Postfix would add one per copy, to the second
     body = ("From: a@example.org\r\nSubject: dup via postfix\r\n"
+            "Date: Mon, 7 Dec 2026 12:00:00 +0000\r\n"
             "Message-ID: <pf-dup@example.org>\r\n\r\nonce only\r\n")
     for _ in range(2):
         s = smtplib.SMTP("127.0.0.1", port, timeout=30)
