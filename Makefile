@@ -53,7 +53,7 @@ BINDIR   := $(O)/bin
 endif
 
 CC      ?= cc
-PKGS    := lmdb openssl libseccomp
+PKGS    := lmdb openssl libseccomp libcares
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' \
@@ -61,7 +61,7 @@ CPPFLAGS += -D_GNU_SOURCE -DLIBEXECDIR='"$(LIBEXECDIR)"' \
 CFLAGS  ?=
 ALL_CFLAGS  = -std=gnu11 $(OPTFLAGS) $(WARN) $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto -lseccomp) -lcrypt
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -llmdb -lssl -lcrypto -lseccomp -lcares) -lcrypt
 # libsasl2 only where it is used: authd holds the server side.
 LDLIBS_authd := $(shell pkg-config --libs libsasl2 2>/dev/null || echo -lsasl2)
 
@@ -70,13 +70,14 @@ DAEMONS := smtpd cleanup qmgr lmtpd pipe authd imap-login pop3-login imapd popd
 PROGS   := $(DAEMONS) roostctl sendmail
 src_of   = $(wildcard $(if $(filter roostctl,$1),ctl,$1)/*.c)
 
-# lib/ is layered, each layer a folder and an archive: base -> daemon ->
-# mail -> mime and store (lib/README.md). A layer is compiled with the
+# lib/ is layered, each layer a folder and an archive: base -> dns ->
+# daemon -> mail -> mime and store (lib/README.md). A layer is compiled with the
 # headers of its own and the lower layers only, so an include of a
 # higher layer fails the build. Programs and tests see every layer.
-LAYERS    := base daemon mail mime store
+LAYERS    := base dns daemon mail mime store
 INC_base  := -Ilib/base
-INC_daemon := $(INC_base) -Ilib/daemon
+INC_dns   := $(INC_base) -Ilib/dns
+INC_daemon := $(INC_dns) -Ilib/daemon
 INC_mail  := $(INC_daemon) -Ilib/mail
 INC_mime  := $(INC_mail) -Ilib/mime
 INC_store := $(INC_mail) -Ilib/store
@@ -84,7 +85,7 @@ INC_all   := $(INC_mail) -Ilib/mime -Ilib/store
 LIB_SRC := $(wildcard $(LAYERS:%=lib/%/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
 # the archives in link order: the highest layer first
-LIBROOST := $(foreach l,store mime mail daemon base,$(OUT)/lib/lib$l.a)
+LIBROOST := $(foreach l,store mime mail daemon dns base,$(OUT)/lib/lib$l.a)
 
 UNIT_SRC := $(wildcard t/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(OUT)/t/%)
@@ -181,7 +182,7 @@ DEB_BUILD := gcc make pkg-config libssl-dev libsasl2-dev libpcre2-dev \
 DEB_TEST  := python3 python3-pytest python3-pytest-timeout perl swaks libnet-ssleay-perl curl \
              procps lmdb-utils \
              postfix isync mutt offlineimap3 bsdutils gsasl \
-             fetchmail getmail6 msmtp sasl2-bin
+             fetchmail getmail6 msmtp sasl2-bin unbound
 # install_missing - apt-get install those of $(1) that are not installed.
 # Postfix (a peer the tests deliver through) is preseeded to configure
 # nothing, so it neither takes over port 25 nor asks questions.

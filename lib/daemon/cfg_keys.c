@@ -7,6 +7,7 @@
 
 #include "cfg.h"
 #include "cidr.h"
+#include "dns.h"
 #include "listen.h"
 #include "tls.h"
 
