@@ -72,6 +72,9 @@ int ctl_tables_refresh(struct ctl *c);
 /* queue.c: queue [list]|show|hold|release|requeue|delete|flush */
 int ctl_cmd_queue(struct ctl *c, int argc, char **argv);
 
+/* dns.c: dns lookup|mx|addrs|fcrdns */
+int ctl_cmd_dns(struct ctl *c, int argc, char **argv);
+
 /* s6.c */
 int ctl_write_services(struct ctl *c);
 int ctl_svscan_start(struct ctl *c);

@@ -26,6 +26,7 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: roostctl [-d DIR] [-c FILE] [--port-base N] COMMAND\n"
 	    "commands:\n"
+	    "  init               create the embedded layout (-d) and stop there\n"
 	    "  start              start every service; wait until all are ready\n"
 	    "  stop               stop every service; wait until all are gone\n"
 	    "  status             each service with its pid and uptime\n"
@@ -46,6 +47,8 @@ usage(int code)
 	    "                     look into a user's mailboxes\n"
 	    "  expire [--older-than TIME]\n"
 	    "                     purge expunged messages past retention\n"
+	    "  dns lookup TYPE NAME... | mx DOMAIN | addrs HOST | fcrdns IP\n"
+	    "                     ask DNS as the daemons do\n"
 	    "options:\n"
 	    "  -d DIR             use the embedded layout in DIR\n"
 	    "  -c FILE            configuration file (default %s)\n"
@@ -264,6 +267,12 @@ main(int argc, char **argv)
 
 	if (strcmp(args[0], "start") == 0 && nargs == 1)
 		return cmd_start(&c);
+	/* the layout alone, to edit roost.conf before the first start */
+	if (strcmp(args[0], "init") == 0 && nargs == 1) {
+		if (!c.embed_dir)
+			usage(100);
+		return ctl_layout_embedded(&c);
+	}
 	if (strcmp(args[0], "config") == 0)
 		return cmd_config(&c, nargs - 1, args + 1);
 	if (c.embed_dir && access(c.conf.s, F_OK) != 0) {
@@ -294,6 +303,14 @@ main(int argc, char **argv)
 		return rc;
 	}
 	ctl_load(&c, true);
+	/* DNS needs no account: the answers touch nothing */
+	if (strcmp(args[0], "dns") == 0) {
+		int rc = ctl_cmd_dns(&c, nargs - 1, args + 1);
+
+		if (rc == 100)
+			usage(100);
+		return rc;
+	}
 	/* The store and the queue belong to daemon accounts; root acting
 	 * on them would follow whatever links those accounts planted
 	 * there, so it becomes the owner first.  The tables in data_dir

@@ -43,6 +43,8 @@ main(int argc, char **argv)
 	 * workers fork (they share the session-ticket keys). */
 	(void)daemon_tls(&d, "smtpd");
 	authc_configure();
+	/* the workers look up their clients' names (smtpd_dns.c) */
+	daemon_sandbox_dns();
 	daemon_serve(&d, "smtpd", endpoints,
 	    sizeof endpoints / sizeof endpoints[0], "smtpd_user",
 	    smtpd_session);

@@ -9,6 +9,7 @@
  *   smtpd_policy.c   who may relay, which recipients are taken
  *   smtpd_auth.c     AUTH (RFC 4954) and the submission rules
  *   smtpd_scan.c     the content scanner hook
+ *   smtpd_dns.c      the client's name (forward-confirmed reverse DNS)
  * Parsing lives in lib/ (smtpcmd, smtpdata, addr, cidr) so the unit
  * tests and other daemons share it.
  */
@@ -36,6 +37,7 @@ struct smtpd {
 	const char *host;		/* our name, for replies */
 	bool local;			/* -S: a local submission */
 	bool relay_ok;			/* in mynetworks (or local) */
+	struct str client_name;		/* verified name, or "unknown" */
 	struct cidr_list mynetworks;
 	bool tls;			/* TLS is on (STARTTLS or SMTPS) */
 	int slot_ip;			/* lib/base/slots.h lock, or -1 */
@@ -107,6 +109,11 @@ void smtpd_cmd_auth(struct smtpd *st, const char *args);
  * first; an authenticated client only as its own addresses); false
  * after replying. */
 bool smtpd_auth_mail_ok(struct smtpd *st, const char *sender);
+
+/* smtpd_client_name - st->client_name from DNS (smtpd_dns.c): the
+ * forward-confirmed name of the client's address, else "unknown";
+ * blocks for dns_timeout at most. */
+void smtpd_client_name(struct smtpd *st);
 
 /* smtpd_scan - the verdict on a received message: 0 to accept, else -1
  * with a reply. */

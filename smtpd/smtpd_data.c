@@ -122,8 +122,8 @@ start(struct smtpd *st)
 		snprintf(port, sizeof port, "%u", st->ss.port);
 		attrs_add(&env, "client_port", port, strlen(port));
 	}
-	/* XXX no DNS yet: the name is unknown until c-ares lands */
-	attrs_add(&env, "client_name", "unknown", 7);
+	attrs_add(&env, "client_name", st->client_name.s,
+	    st->client_name.len);
 	attrs_add(&env, "helo", st->helo.s, st->helo.len);
 	attrs_add(&env, "proto", proto(st), strlen(proto(st)));
 	/* RFC 3848: cleanup makes the protocol ESMTPS and names the TLS

@@ -100,6 +100,9 @@ serve(struct smtpd *st)
 	size_t max = (size_t)var_smtpd_line_limit;
 	unsigned limit = (unsigned)var_smtpd_error_limit;
 
+	/* before the greeting, as Postfix: what a client says before it
+	 * waits for this lookup still counts as talking first */
+	smtpd_client_name(st);
 	if (!pregreet(st))
 		return;
 	smtpd_reply(st, "220 %s ESMTP roost", st->host);
@@ -179,6 +182,7 @@ cleanup_state(struct smtpd *st)
 		close(st->slot_ip);
 	smtpcmd_free(&st->cmd);
 	str_free(&st->helo);
+	str_free(&st->client_name);
 	str_free(&st->sender);
 	str_free(&st->mail_params);
 	str_free(&st->content);

@@ -129,6 +129,7 @@ daemon_tls(const struct daemon *d, const char *service)
 }
 
 static mode_t unix_mode = 0660;
+static bool sandbox_dns;
 
 #define ALSO_MAX 4
 static struct {
@@ -151,6 +152,12 @@ void
 daemon_confine(const char *dir)
 {
 	jail = dir;
+}
+
+void
+daemon_sandbox_dns(void)
+{
+	sandbox_dns = true;
 }
 
 void
@@ -214,7 +221,8 @@ daemon_serve(struct daemon *d, const char *name,
 		log_fatal_config("%s: %s: %s", d->conf, user_key, err.s);
 	/* pipe (no user_key) stays root to run users' commands: a
 	 * deny-list for it, an allow-list for every other daemon */
-	sandbox_enter(d->prog, user_key != NULL ? SANDBOX_ALLOW : SANDBOX_DENY);
+	sandbox_enter(d->prog, user_key == NULL ? SANDBOX_DENY :
+	    sandbox_dns ? SANDBOX_ALLOW_DNS : SANDBOX_ALLOW);
 	s.serve = serve;
 	s.tick = daemon_sweep_slots;
 	s.tick_s = 60;

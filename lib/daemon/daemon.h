@@ -57,6 +57,10 @@ struct daemon_endpoint {
  * endpoint tables compiling under -Wextra. */
 void daemon_unix_mode(unsigned mode);
 
+/* daemon_sandbox_dns - daemon_serve gives the workers a filter that
+ * lets them ask DNS (SANDBOX_ALLOW_DNS, sandbox.h). */
+void daemon_sandbox_dns(void);
+
 /* daemon_listen_also - one more endpoint for daemon_serve, with its
  * listen value (kept, not copied) rather than a key; what names it in
  * messages. */

@@ -142,7 +142,7 @@ sandbox_install(enum sandbox_kind kind, bool log_only)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -1;
-	ctx = seccomp_init(kind == SANDBOX_ALLOW ? refuse : SCMP_ACT_ALLOW);
+	ctx = seccomp_init(kind != SANDBOX_DENY ? refuse : SCMP_ACT_ALLOW);
 	if (ctx == NULL)
 		return -1;
 	if (kind == SANDBOX_DENY) {
@@ -156,6 +156,16 @@ sandbox_install(enum sandbox_kind kind, bool log_only)
 		/* new sockets: Unix ones only (the listeners exist) */
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0)
+			goto out;
+		/* ... and UDP for DNS: the type without its flags
+		 * (SOCK_NONBLOCK, SOCK_CLOEXEC) is SOCK_DGRAM */
+		if (kind == SANDBOX_ALLOW_DNS &&
+		    (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM)) < 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET6),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM)) < 0))
 			goto out;
 	}
 	rc = seccomp_load(ctx);
@@ -221,6 +231,7 @@ sandbox_enter(const char *daemon, enum sandbox_kind kind)
 	if (sandbox_install(kind, log_only) < 0)
 		log_fatal("seccomp: cannot load the filter: %s",
 		    strerror(errno));
-	log_info("seccomp: %s filter loaded%s", kind == SANDBOX_ALLOW ?
-	    "allow-list" : "deny-list", log_only ? " (log only)" : "");
+	log_info("seccomp: %s filter loaded%s", kind == SANDBOX_DENY ?
+	    "deny-list" : kind == SANDBOX_ALLOW_DNS ? "allow-list (with DNS)" :
+	    "allow-list", log_only ? " (log only)" : "");
 }

@@ -9,6 +9,11 @@
  *                  nothing that runs programs, changes identity, opens a
  *                  network socket or reaches the kernel's other
  *                  interfaces.  Every daemon but pipe.
+ *   SANDBOX_ALLOW_DNS  the allow-list, and UDP sockets of IPv4 and IPv6
+ *                  besides: a daemon whose workers ask DNS (smtpd, for
+ *                  the client's name).  No TCP: its resolver ignores
+ *                  truncation (lib/dns: dns_conf.udp_only), so a
+ *                  subverted worker still cannot open a connection.
  *   SANDBOX_DENY   a deny-list of what no mail delivery needs (ptrace,
  *                  mount, module loading, BPF, keyrings, namespaces,
  *                  open_by_handle_at, process_vm_*, ...): pipe, whose
@@ -25,7 +30,7 @@
 
 #include <stdbool.h>
 
-enum sandbox_kind { SANDBOX_ALLOW, SANDBOX_DENY };
+enum sandbox_kind { SANDBOX_ALLOW, SANDBOX_ALLOW_DNS, SANDBOX_DENY };
 
 /* sandbox_available - false in the sanitizer build. */
 bool sandbox_available(void);

@@ -91,6 +91,7 @@ struct dns_answer {
 	bool ad;		/* the header's AD bit (RFC 4035 3.2.3) */
 	uint32_t ttl;		/* how long the answer may be cached */
 	char *canon;		/* the name after the CNAME chain */
+	uint32_t cname_ttl;	/* the chain's smallest TTL (none: max) */
 	struct dns_rr *rr;
 	size_t n;
 };
@@ -112,7 +113,9 @@ int dns_query_build(const char *name, unsigned type, unsigned flags,
  * dns_parse - parse the answer buf[0..len) to the query (id, name,
  * type) into a (which it overwrites; free it after).  Returns a->rc.
  * The records kept are those of type owned by name or by a name that
- * a CNAME in the answer leads to from it.  The negative TTL is the
+ * a CNAME in the answer leads to from it.  (A chain that ends in a name
+ * without records and without a SOA is incomplete: dns_query asks
+ * again for a->canon, as RFC 1034 5.3.2 says.)  The negative TTL is the
  * smaller of the authority section's SOA TTL and SOA MINIMUM (RFC 2308
  * 5), 0 without one.  id < 0: not checked.
  */
@@ -243,7 +246,7 @@ struct dns_mx_list {
 	size_t n;
 };
 /* dns_rand - a random number below n; rng NULL in dns_mx_hosts means
- * random(3).  Tests pass their own. */
+ * arc4random_uniform(3).  Tests pass their own. */
 typedef unsigned dns_rand(void *arg, unsigned n);
 enum dns_rc dns_mx_hosts(struct dns_resolver *r, const char *domain,
     dns_rand *rng, void *rng_arg, struct dns_mx_list *out);

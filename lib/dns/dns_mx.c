@@ -12,11 +12,13 @@
 
 #define FCRDNS_NAMES 10		/* PTR names tried (RFC 8601 3.5 allows 10) */
 
+/* sys_rand - glibc's arc4random: seeded by the kernel, so workers
+ * forked from one master do not all pick the same host */
 static unsigned
 sys_rand(void *arg, unsigned n)
 {
 	(void)arg;
-	return (unsigned)random() % n;
+	return arc4random_uniform(n);
 }
 
 void

@@ -503,6 +503,7 @@ dns_parse(const unsigned char *buf, size_t len, int id, const char *name,
 			ttl = ans[i].ttl;
 	}
 	a->canon = xstrdup(cur);
+	a->cname_ttl = ttl;
 	for (i = 0; i < nans; i++) {
 		if (ans[i].type != type || ans[i].class != C_IN ||
 		    strcmp(ans[i].owner, cur) != 0)
@@ -518,7 +519,7 @@ dns_parse(const unsigned char *buf, size_t len, int id, const char *name,
 		return a->rc;
 	}
 	/* RFC 2308 5: without a SOA, a negative answer is not cached */
-	a->ttl = have_soa ? neg : 0;
+	a->ttl = have_soa ? (neg < ttl ? neg : ttl) : 0;
 	a->rc = a->rcode == 3 ? DNS_NXDOMAIN : DNS_NODATA;
 	return a->rc;
 }

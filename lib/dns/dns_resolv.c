@@ -26,14 +26,38 @@ struct dns_resolver {
 	int timeout_ms;
 };
 
+#define RESTARTS 8	/* incomplete CNAME chains followed by asking again */
+
 /* One query on its way: what to call with the answer. */
 struct pending {
 	struct dns_resolver *r;
-	char *name;
+	char *name;		/* as asked */
+	char *cur;		/* asked now: name, or where its chain led */
+	uint32_t cname_ttl;	/* of the chain so far */
+	unsigned restarts;
 	unsigned type, flags;
 	dns_cb *cb;
 	void *arg;
 };
+
+static void on_answer(void *, int, int, unsigned char *, int);
+
+/* ask - send a query for p->cur; false if none can be made of it. */
+static bool
+ask(struct pending *p)
+{
+	struct str q = STR_INIT;
+
+	if (dns_query_build(p->cur, p->type, p->flags, &q) < 0) {
+		str_free(&q);
+		return false;
+	}
+	p->r->queries++;
+	ares_send(p->r->ch, (const unsigned char *)q.s, (int)q.len, on_answer,
+	    p);
+	str_free(&q);
+	return true;
+}
 
 int64_t
 dns_now_ms(void)
@@ -128,8 +152,24 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	memset(&a, 0, sizeof a);
 	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
 		/* c-ares matched the ID and the question already */
-		(void)dns_parse(abuf, (size_t)alen, -1, p->name, p->type, &a);
-		if (r->cache)
+		(void)dns_parse(abuf, (size_t)alen, -1, p->cur, p->type, &a);
+		if (a.cname_ttl < p->cname_ttl)
+			p->cname_ttl = a.cname_ttl;
+		if (a.rc == DNS_NODATA && a.ttl == 0 &&
+		    strcmp(a.canon, p->cur) != 0 && p->restarts < RESTARTS) {
+			/* the chain stops short: ask where it leads */
+			p->restarts++;
+			free(p->cur);
+			p->cur = a.canon;
+			a.canon = NULL;
+			dns_answer_free(&a);
+			if (ask(p))
+				return;
+			a.rc = DNS_MALFORMED;
+		}
+		if (a.ttl > p->cname_ttl)
+			a.ttl = p->cname_ttl;
+		if (r->cache && a.rc != DNS_MALFORMED)
 			dns_cache_put(r->cache, p->name, p->type, p->flags, &a);
 	} else
 		a.rc = DNS_TEMPFAIL;
@@ -137,6 +177,7 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	p->cb(p->arg, &a);
 	dns_answer_free(&a);
 	free(p->name);
+	free(p->cur);
 	free(p);
 }
 
@@ -145,12 +186,11 @@ dns_query(struct dns_resolver *r, const char *name, unsigned type,
     unsigned flags, dns_cb *cb, void *arg)
 {
 	struct dns_answer a;
-	struct str q = STR_INIT, norm = STR_INIT;
+	struct str norm = STR_INIT;
 	struct pending *p;
 
 	memset(&a, 0, sizeof a);
-	if (dns_name_norm(name, &norm) < 0 ||
-	    dns_query_build(norm.s, type, flags, &q) < 0) {
+	if (dns_name_norm(name, &norm) < 0) {
 		/* no such name can be asked */
 		a.rc = DNS_MALFORMED;
 		cb(arg, &a);
@@ -164,15 +204,15 @@ dns_query(struct dns_resolver *r, const char *name, unsigned type,
 	p = xcalloc(1, sizeof *p);
 	p->r = r;
 	p->name = str_steal(&norm);
+	p->cur = xstrdup(p->name);
+	p->cname_ttl = UINT32_MAX;
 	p->type = type;
 	p->flags = flags & DNS_F_DO;
 	p->cb = cb;
 	p->arg = arg;
 	r->pending++;
-	r->queries++;
-	ares_send(r->ch, (const unsigned char *)q.s, (int)q.len, on_answer, p);
+	(void)ask(p);		/* a checked name always makes a query */
 out:
-	str_free(&q);
 	str_free(&norm);
 }
 

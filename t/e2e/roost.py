@@ -21,6 +21,12 @@ BIN = os.environ.get("ROOST_BIN") or os.path.join(TOP, "bin")
 SERVICES = ["cleanup", "qmgr", "lmtpd", "pipe", "authd", "smtpd", "imapd",
             "popd", "imap-login",
             "pop3-login"]
+# What test instances ask DNS: a loopback port where nothing listens, so
+# every lookup fails at once (the port unreachable) and no query ever
+# leaves the machine; smtpd's Received then says "unknown", as it would
+# with DNS down.  Tests of DNS itself start their own server
+# (dnsserver.py) and point dns_servers at it.
+DNS_NOWHERE = "127.0.0.1:1"
 # Embedded ports at the default port base 10000.
 PORTS = {"smtp": 10025, "submission": 10587, "smtps": 10465,
          "imap": 10143, "imaps": 10993, "pop3": 10110, "pop3s": 10995,
@@ -55,6 +61,19 @@ class Roost:
 
     # -- roostctl ---------------------------------------------------------
     def ctl(self, *args, check=True, timeout=120):
+        if args and args[0] == "start" and not os.path.exists(self.conf):
+            self.init()
+        return self._ctl(*args, check=check, timeout=timeout)
+
+    def init(self, dns_servers=DNS_NOWHERE):
+        """Create the layout (roostctl init) and point its DNS at
+        dns_servers, a loopback address: never the system's resolver."""
+        self._ctl("init")
+        with open(self.conf, "a") as f:
+            f.write("\n# the tests' DNS (t/e2e/roost.py)\n"
+                    "dns_servers = %s\n" % dns_servers)
+
+    def _ctl(self, *args, check=True, timeout=120):
         cmd = [os.path.join(BIN, "roostctl"), "-d", self.dir,
                "--port-base", str(self.port_base), *args]
         r = subprocess.run(cmd, capture_output=True, text=True,

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from roost import BIN, PORTS, children, pick_port_base, uid_of, wait_for
+from roost import (BIN, DNS_NOWHERE, PORTS, children, pick_port_base,
+                   uid_of, wait_for)
 from test_security import PIPE_CAPS, SANITIZED, status
 
 USERS = {"smtpd": "roost-smtpd", "cleanup": "roost-queue",
@@ -36,7 +37,8 @@ def test_installed_layout_runs_each_daemon_as_its_own_user(tmp_path):
              "virtual_alias_maps = %s/etc/virtual" % tmp_path,
              "run_dir = %s/run" % tmp_path,
              "log_dir = %s/log" % tmp_path,
-             "daemon_dir = %s" % BIN]
+             "daemon_dir = %s" % BIN,
+             "dns_servers = %s" % DNS_NOWHERE]
     keys = {"smtp": "smtpd_listen", "submission": "smtpd_submission_listen",
             "smtps": "smtpd_smtps_listen", "imap": "imapd_listen",
             "imaps": "imapd_imaps_listen", "pop3": "popd_listen",

@@ -115,7 +115,7 @@ test_mx(void)
 		is_int(norders, 6, "MX: three equal, every order seen");
 	}
 	is_int(dns_mx_from_answer(&a, "x.test", NULL, NULL, &l), DNS_OK,
-	    "MX: random(3) when no generator");
+	    "MX: arc4random when no generator");
 	is_int(l.n, 3, "MX: all three");
 	dns_mx_list_free(&l);
 

@@ -312,6 +312,7 @@ test_types(void)
 	is_str(a.canon, "b.example.test", "CNAME: canonical name");
 	ok(a.n == 1 && a.rr[0].data[3] == 9, "CNAME: the chain's end only");
 	is_int(a.ttl, 40, "CNAME: TTL the chain's smallest");
+	is_int(a.cname_ttl, 40, "CNAME: the chain's own TTL");
 	ok(!a.ad, "no AD bit");
 
 	/* a chain to nowhere */

@@ -22,7 +22,7 @@
 #include "tap.h"
 
 enum act {
-	A_ORDINARY, A_EXEC, A_INET, A_SETUID, A_PTRACE, A_UNSHARE,
+	A_ORDINARY, A_EXEC, A_INET, A_SETUID, A_PTRACE, A_UNSHARE, A_UDP,
 };
 
 /* run - in a child under kind's filter, do act; how it ended: the exit
@@ -56,6 +56,9 @@ run(enum sandbox_kind kind, enum act act, char *why, size_t n)
 			_exit(2);
 		case A_INET:
 			_exit(socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 3 : 4);
+		case A_UDP:
+			_exit(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) >= 0
+			    && socket(AF_INET6, SOCK_DGRAM, 0) >= 0 ? 11 : 12);
 		case A_SETUID:
 			_exit(setuid(65534) == 0 ? 5 : 6);
 		case A_PTRACE:
@@ -96,6 +99,14 @@ main(void)
 	    "with a line naming the call (%s)", why);
 	is_int(run(SANDBOX_ALLOW, A_INET, why, sizeof why), 128 + SIGSYS,
 	    "allow-list: a network socket kills");
+	is_int(run(SANDBOX_ALLOW, A_UDP, why, sizeof why), 128 + SIGSYS,
+	    "allow-list: a UDP socket kills");
+	is_int(run(SANDBOX_ALLOW_DNS, A_ORDINARY, why, sizeof why), 0,
+	    "allow-list with DNS: the ordinary calls work");
+	is_int(run(SANDBOX_ALLOW_DNS, A_UDP, why, sizeof why), 11,
+	    "allow-list with DNS: UDP sockets of IPv4 and IPv6");
+	is_int(run(SANDBOX_ALLOW_DNS, A_INET, why, sizeof why), 128 + SIGSYS,
+	    "allow-list with DNS: a TCP socket still kills");
 	is_int(run(SANDBOX_ALLOW, A_SETUID, why, sizeof why), 128 + SIGSYS,
 	    "allow-list: changing identity kills");
 	is_int(run(SANDBOX_DENY, A_EXEC, why, sizeof why), 0,
