@@ -31,6 +31,6 @@ smtpd_client_name(struct smtpd *st)
 	}
 	rc = dns_fcrdns(dns, st->ss.peer.s, &st->client_name);
 	if (rc == DNS_TEMPFAIL)
-		log_info("client %s: reverse DNS failed temporarily",
-		    st->ss.peer.s);
+		log_info("reverse dns from=%s: temporary failure, name "
+		    "unknown", st->ss.peer.s);
 }
