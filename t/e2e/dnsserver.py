@@ -21,10 +21,14 @@ UNBOUND = "/usr/sbin/unbound"
 ADDR = "127.0.0.53"
 
 
+def _family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def _free_udp(addr):
     for _ in range(200):
         port = random.randrange(20000, 60000)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(_family(addr), socket.SOCK_DGRAM)
         try:
             s.bind((addr, port))
             return port
@@ -41,7 +45,7 @@ def query(addr, port, name, qtype=1, timeout=0.5):
     for label in name.rstrip(".").split("."):
         q += bytes([len(label)]) + label.encode()
     q += b"\0" + struct.pack(">HH", qtype, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(_family(addr), socket.SOCK_DGRAM)
     s.settimeout(timeout)
     try:
         s.sendto(q, (addr, port))
@@ -58,16 +62,17 @@ class DnsServer:
     served authoritatively (a SOA is added, minimum TTL neg_ttl).
     servfail: zones that answer SERVFAIL."""
 
-    def __init__(self, zones, servfail=(), neg_ttl=60):
+    def __init__(self, zones, servfail=(), neg_ttl=60, ipv6=False):
         self.dir = tempfile.mkdtemp(prefix="roost-dns-")
-        self.addr = ADDR
+        self.addr = "::1" if ipv6 else ADDR
         self.port = _free_udp(self.addr)
         self.proc = None
         lines = [
             "server:",
             "    interface: %s@%d" % (self.addr, self.port),
             "    port: %d" % self.port,
-            "    do-ip6: no",
+            "    do-ip6: %s" % ("yes" if ipv6 else "no"),
+            "    do-ip4: %s" % ("no" if ipv6 else "yes"),
             "    do-tcp: yes",
             "    do-daemonize: no",
             '    username: ""',
@@ -79,6 +84,7 @@ class DnsServer:
             "    verbosity: 1",
             "    log-queries: yes",
             "    access-control: 127.0.0.0/8 allow",
+            "    access-control: ::1/128 allow",
             '    module-config: "iterator"',
             # the SERVFAIL zones' "servers" are on loopback
             "    do-not-query-localhost: no",
@@ -107,6 +113,8 @@ class DnsServer:
     @property
     def servers(self):
         """The value of dns_servers that reaches this server."""
+        if ":" in self.addr:
+            return "[%s]:%d" % (self.addr, self.port)
         return "%s:%d" % (self.addr, self.port)
 
     def start(self):

@@ -199,6 +199,20 @@ def test_fcrdns_from_roostctl(conf):
     assert rc == 1 and out[0] == "fcrdns 127.0.0.3: NXDOMAIN unknown"
 
 
+def test_a_server_on_ipv6(tmp_path):
+    srv = DnsServer({"v6.test": ["v6.test. 300 IN MX 10 mx.v6.test."]},
+                    ipv6=True)
+    try:
+        srv.start()
+        # the first server is dead: the lookup goes on to the next
+        c = conf_for(tmp_path, "127.0.0.53:1, " + srv.servers)
+        rc, out = ctl_dns(c, "mx", "v6.test")
+        assert rc == 0 and out[:2] == ["MX v6.test: OK", "  10 mx.v6.test"]
+        assert srv.queries("v6.test", "MX") == 1
+    finally:
+        srv.finish()
+
+
 def test_bad_dns_servers_names_file_line_and_key(tmp_path):
     c = tmp_path / "roost.conf"
     c.write_text("dns_timeout = 2s\ndns_servers = 127.0.0.1, dns.example\n")
