@@ -220,15 +220,18 @@ size_t
 dns_pollfds(struct dns_resolver *r, struct pollfd *pfd, size_t max)
 {
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-	int bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
+	unsigned bits = (unsigned)ares_getsock(r->ch, socks,
+	    ARES_GETSOCK_MAXNUM);
 	size_t n = 0;
 
-	for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
+	/* the bits by hand: ares.h's macros shift a signed 1 by up to
+	 * 31 places, which UBSan rightly calls undefined */
+	for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
 		short ev = 0;
 
-		if (ARES_GETSOCK_READABLE(bits, i))
+		if (bits & 1u << i)
 			ev |= POLLIN;
-		if (ARES_GETSOCK_WRITABLE(bits, i))
+		if (bits & 1u << (i + ARES_GETSOCK_MAXNUM))
 			ev |= POLLOUT;
 		if (ev == 0)
 			continue;
