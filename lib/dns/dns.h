@@ -88,7 +88,9 @@ struct dns_rr {
 struct dns_answer {
 	enum dns_rc rc;
 	unsigned rcode;		/* the header's RCODE, or 0 */
-	bool ad;		/* the header's AD bit (RFC 4035 3.2.3) */
+	bool ad;		/* the header's AD bit (RFC 4035 3.2.3): to be
+				 * believed only from a validating resolver
+				 * on a trusted path, such as loopback */
 	uint32_t ttl;		/* how long the answer may be cached */
 	char *canon;		/* the name after the CNAME chain */
 	uint32_t cname_ttl;	/* the chain's smallest TTL (none: max) */
@@ -210,16 +212,15 @@ size_t dns_pending(const struct dns_resolver *r);
 unsigned long dns_queries(const struct dns_resolver *r);
 
 /* dns_wait - run the loop until nothing is pending or deadline_ms
- * (a CLOCK_MONOTONIC time from dns_now_ms) passes, when what is
+ * (CLOCK_MONOTONIC, as buf_now_ms() in buf.h) passes, when what is
  * pending is cancelled (DNS_TEMPFAIL).  Blocks. */
 void dns_wait(struct dns_resolver *r, int64_t deadline_ms);
-int64_t dns_now_ms(void);
 
 /* dns_lookup - one lookup, blocking for at most the resolver's
  * timeout: the answer in a (free it after); returns a->rc. */
 enum dns_rc dns_lookup(struct dns_resolver *r, const char *name,
     unsigned type, unsigned flags, struct dns_answer *a);
-/* dns_lookup_until - the same, ending by deadline_ms (dns_now_ms). */
+/* dns_lookup_until - the same, ending by deadline_ms (buf_now_ms). */
 enum dns_rc dns_lookup_until(struct dns_resolver *r, const char *name,
     unsigned type, unsigned flags, struct dns_answer *a, int64_t deadline_ms);
 /* dns_timeout_ms - the resolver's time for one lookup. */

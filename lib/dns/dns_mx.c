@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "dns.h"
 
 #define FCRDNS_NAMES 10		/* PTR names tried (RFC 8601 3.5 allows 10) */
@@ -172,7 +173,7 @@ addrs_until(struct dns_resolver *r, const char *host,
 enum dns_rc
 dns_addrs(struct dns_resolver *r, const char *host, struct dns_addr_list *out)
 {
-	return addrs_until(r, host, out, dns_now_ms() + dns_timeout_ms(r));
+	return addrs_until(r, host, out, buf_now_ms() + dns_timeout_ms(r));
 }
 
 /* hostname_ok - a name fit for a Received header: letters, digits,
@@ -188,7 +189,7 @@ hostname_ok(const char *s)
 enum dns_rc
 dns_fcrdns(struct dns_resolver *r, const char *ip, struct str *name)
 {
-	int64_t deadline = dns_now_ms() + dns_timeout_ms(r);
+	int64_t deadline = buf_now_ms() + dns_timeout_ms(r);
 	struct str rev = STR_INIT;
 	struct dns_answer ptr;
 	unsigned char want[16];

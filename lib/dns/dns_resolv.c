@@ -16,6 +16,7 @@
 #include <ares.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "dns.h"
 
 struct dns_resolver {
@@ -57,15 +58,6 @@ ask(struct pending *p)
 	    p);
 	str_free(&q);
 	return true;
-}
-
-int64_t
-dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct dns_resolver *
@@ -297,7 +289,7 @@ dns_wait(struct dns_resolver *r, int64_t deadline_ms)
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 
 	while (r->pending > 0) {
-		int64_t left = deadline_ms - dns_now_ms();
+		int64_t left = deadline_ms - buf_now_ms();
 		int t = dns_timeout(r), rc;
 		size_t n;
 
@@ -339,5 +331,5 @@ dns_lookup(struct dns_resolver *r, const char *name, unsigned type,
     unsigned flags, struct dns_answer *a)
 {
 	return dns_lookup_until(r, name, type, flags, a,
-	    dns_now_ms() + r->timeout_ms);
+	    buf_now_ms() + r->timeout_ms);
 }
