@@ -4,9 +4,10 @@
  *
  * The answer comes from the network, so every length is checked
  * against what is left of the packet, a name is followed through at
- * most DNS_PTR_MAX compression pointers, each pointing before the
- * label that holds it (so no loop), and its wire form stays within 255
- * bytes (RFC 1035 2.3.4).  Names come out in text, lowercased; a byte
+ * most DNS_PTR_MAX compression pointers, each pointing before itself
+ * (RFC 1035 4.1.4: to a prior occurrence), and its wire form stays
+ * within 255 bytes (RFC 1035 2.3.4); the count and the length bound
+ * any loop the labels between pointers could still make.  Names come out in text, lowercased; a byte
  * that is not printable, a dot or a backslash inside a label comes out
  * as \DDD, so no control byte reaches a log or a header.
  */
@@ -259,7 +260,7 @@ get_name(const unsigned char *b, size_t len, size_t off, size_t *end,
 			if (pos + 1 >= len || ++jumps > DNS_PTR_MAX)
 				return -1;
 			to = (size_t)(c & 0x3f) << 8 | b[pos + 1];
-			/* only backwards: a pointer cannot make a loop */
+			/* only backwards, to a prior occurrence */
 			if (to >= pos)
 				return -1;
 			if (!jumped)

@@ -463,6 +463,15 @@ test_hostile(void)
 	rr_end(p, at);
 	is_int(parse(p, "example.test", DNS_T_PTR, &a), DNS_MALFORMED,
 	    "forward pointer");
+	/* a label, then a pointer back to it: backwards, yet a loop */
+	answer(p, 0, 1, 0, "example.test", DNS_T_PTR);
+	at = rr(p, NULL, DNS_T_PTR, 300);
+	p8(p, 3);
+	pbytes(p, "abc", 3);
+	p16(p, 0xc000 | (unsigned)(p->n - 4));
+	rr_end(p, at);
+	is_int(parse(p, "example.test", DNS_T_PTR, &a), DNS_MALFORMED,
+	    "a label and a pointer back to it: bounded, malformed");
 	/* a chain of DNS_PTR_MAX + 6 pointers, each to the one before,
 	 * in an unknown record's data, then a PTR into its end */
 	answer(p, 0, 2, 0, "example.test", DNS_T_PTR);
