@@ -26,7 +26,8 @@ usage(int code)
 	fprintf(code ? stderr : stdout,
 	    "usage: roostctl [-d DIR] [-c FILE] [--port-base N] COMMAND\n"
 	    "commands:\n"
-	    "  init               create the embedded layout (-d) and stop there\n"
+	    "  init               create the embedded layout (-d), start "
+	    "nothing\n"
 	    "  start              start every service; wait until all are ready\n"
 	    "  stop               stop every service; wait until all are gone\n"
 	    "  status             each service with its pid and uptime\n"

@@ -11,7 +11,8 @@
 #include "buf.h"
 #include "dns.h"
 
-#define FCRDNS_NAMES 10		/* PTR names tried (RFC 8601 3.5 allows 10) */
+/* PTR names tried, as RFC 8601 3.5 allows */
+#define FCRDNS_NAMES 10
 
 /* sys_rand - glibc's arc4random: seeded by the kernel, so workers
  * forked from one master do not all pick the same host */

@@ -7,9 +7,10 @@
  * most DNS_PTR_MAX compression pointers, each pointing before itself
  * (RFC 1035 4.1.4: to a prior occurrence), and its wire form stays
  * within 255 bytes (RFC 1035 2.3.4); the count and the length bound
- * any loop the labels between pointers could still make.  Names come out in text, lowercased; a byte
- * that is not printable, a dot or a backslash inside a label comes out
- * as \DDD, so no control byte reaches a log or a header.
+ * any loop the labels between pointers could still make.  Names come
+ * out in text, lowercased; a byte that is not printable, a dot or a
+ * backslash inside a label comes out as \DDD, so no control byte
+ * reaches a log or a header.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -492,7 +493,8 @@ dns_parse(const unsigned char *buf, size_t len, int id, const char *name,
 	strcpy(cur, qname);
 	for (hops = 0; type != DNS_T_CNAME; hops++) {
 		for (i = 0; i < nans; i++)
-			if (ans[i].type == DNS_T_CNAME && ans[i].class == C_IN &&
+			if (ans[i].type == DNS_T_CNAME &&
+			    ans[i].class == C_IN &&
 			    strcmp(ans[i].owner, cur) == 0)
 				break;
 		if (i == nans)

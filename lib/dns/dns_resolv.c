@@ -70,7 +70,8 @@ dns_open(const struct dns_conf *conf, struct str *err)
 	int rc, mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
 
 	if (!lib_ready) {
-		if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
+		rc = ares_library_init(ARES_LIB_INIT_ALL);
+		if (rc != ARES_SUCCESS) {
 			str_copyf(err, "c-ares: %s", ares_strerror(rc));
 			return NULL;
 		}

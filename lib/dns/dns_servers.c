@@ -39,7 +39,8 @@ one(const char *s, size_t n, struct dns_server *sv)
 		const char *colon = memchr(s, ':', n);
 
 		/* a bare IPv6 address has more than one colon */
-		if (colon && memchr(colon + 1, ':', n - (size_t)(colon - s) - 1))
+		if (colon != NULL &&
+		    memchr(colon + 1, ':', n - (size_t)(colon - s) - 1) != NULL)
 			colon = NULL;
 		hl = colon ? (size_t)(colon - s) : n;
 		if (colon) {
