@@ -286,3 +286,22 @@ def test_dead_dns_server_leaves_the_name_unknown(tmp_path):
     finally:
         r.finish()
         s.close()
+
+
+def test_init_makes_the_layout_and_starts_nothing():
+    """roostctl init, which the tests use to set dns_servers before a
+    first start."""
+    r = Roost()
+    try:
+        r.init()
+        with open(r.conf) as f:
+            text = f.read()
+        assert "smtpd_listen = 127.0.0.1:%d" % r.port("smtp") in text
+        assert text.rstrip().endswith("dns_servers = 127.0.0.1:1")
+        assert r.procs() == []
+        assert "not running" in r.ctl("status", check=False).stdout
+        r._ctl("init")      # a second time: the file is kept as it is
+        with open(r.conf) as f:
+            assert f.read() == text
+    finally:
+        r.finish()
