@@ -34,11 +34,13 @@ ZONES = {
         "equal.example.test. 300 IN MX 5 first.example.test.",
         "cached.example.test. 300 IN A 127.0.0.14",
         "good.example.test. 300 IN A 127.0.0.1",
+        "good5.example.test. 300 IN A 127.0.0.5",
         "liar.example.test. 300 IN A 127.0.0.99",
     ],
     "nullmx.test": ["nullmx.test. 300 IN MX 0 ."],
     "127.in-addr.arpa": [
         "1.0.0.127.in-addr.arpa. 300 IN PTR good.example.test.",
+        "5.0.0.127.in-addr.arpa. 300 IN PTR good5.example.test.",
         "2.0.0.127.in-addr.arpa. 300 IN PTR liar.example.test.",
     ],
 }
@@ -224,6 +226,19 @@ def test_bad_dns_servers_names_file_line_and_key(tmp_path):
                      re.escape(str(c)), r.stderr), r.stderr
 
 
+def hosts_name(ip):
+    """The first name /etc/hosts gives ip, or None."""
+    try:
+        with open("/etc/hosts") as f:
+            for line in f:
+                w = line.split("#")[0].split()
+                if len(w) >= 2 and w[0] == ip:
+                    return w[1]
+    except FileNotFoundError:
+        pass
+    return None
+
+
 def received_from(r, source):
     """Send a message over SMTP from the address source; the Received
     header cleanup wrote (qmgr is down: the entry stays in incoming/)."""
@@ -249,9 +264,13 @@ def test_received_shows_the_forward_confirmed_name(dns):
         r.init(dns_servers=dns.servers)
         r.start()
         r.service("qmgr", False)
-        head = received_from(r, "127.0.0.1")
+        head = received_from(r, "127.0.0.5")
         assert head.startswith("Received: from client.example.test "
-                               "(good.example.test [127.0.0.1])"), head
+                               "(good5.example.test [127.0.0.5])"), head
+        # the hosts file comes first, as the system's resolver has it
+        head = received_from(r, "127.0.0.1")
+        assert "(%s [127.0.0.1])" % (hosts_name("127.0.0.1") or
+                                     "good.example.test") in head, head
         # a PTR whose name points elsewhere does not confirm
         head = received_from(r, "127.0.0.2")
         assert head.startswith("Received: from client.example.test "
@@ -260,11 +279,11 @@ def test_received_shows_the_forward_confirmed_name(dns):
         head = received_from(r, "127.0.0.3")
         assert "(unknown [127.0.0.3])" in head, head
         # the answers came from the worker's cache the second time
-        before = dns.queries("1.0.0.127.in-addr.arpa", "PTR")
-        head = received_from(r, "127.0.0.1")
-        assert "(good.example.test [127.0.0.1])" in head, head
+        before = dns.queries("5.0.0.127.in-addr.arpa", "PTR")
+        head = received_from(r, "127.0.0.5")
+        assert "(good5.example.test [127.0.0.5])" in head, head
         assert "seccomp: refused" not in r.log("smtpd")
-        assert dns.queries("1.0.0.127.in-addr.arpa", "PTR") <= before + 1
+        assert dns.queries("5.0.0.127.in-addr.arpa", "PTR") <= before + 1
     finally:
         r.finish()
 
@@ -280,9 +299,9 @@ def test_dead_dns_server_leaves_the_name_unknown(tmp_path):
         r.start()
         r.service("qmgr", False)
         t = time.monotonic()
-        head = received_from(r, "127.0.0.1")
+        head = received_from(r, "127.0.0.3")
         assert time.monotonic() - t < 10
-        assert "(unknown [127.0.0.1])" in head, head
+        assert "(unknown [127.0.0.3])" in head, head
     finally:
         r.finish()
         s.close()
