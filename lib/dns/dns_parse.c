@@ -490,7 +490,7 @@ dns_parse(const unsigned char *buf, size_t len, int id, const char *name,
 	}
 
 	/* follow the CNAME chain from the name asked, as given */
-	strcpy(cur, qname);
+	memcpy(cur, qname, sizeof cur);	/* both TEXT_NAME_MAX */
 	for (hops = 0; type != DNS_T_CNAME; hops++) {
 		for (i = 0; i < nans; i++)
 			if (ans[i].type == DNS_T_CNAME &&
