@@ -18,7 +18,9 @@ import collections
 import os
 import random
 import signal
+import smtplib
 import subprocess
+import threading
 import time
 
 from roost import children
@@ -161,3 +163,48 @@ class Killer:
             tail = self.r.log(svc).splitlines()[-5:]
             lines.extend("  %s: %s" % (svc, x) for x in tail)
         return "\n".join(lines)
+
+
+class Senders:
+    """The load the kills run under: threads sending messages 0..count-1
+    over SMTP in random order, each retried until it is acknowledged
+    (a refused or broken session was not).  message(n) gives (sender,
+    recipients, text); acked holds the acknowledged n."""
+
+    def __init__(self, r, count, threads, message):
+        self.r, self.message = r, message
+        self.todo = list(range(count))
+        random.shuffle(self.todo)
+        self.acked = set()
+        self.lock = threading.Lock()
+        self.stop_ = threading.Event()
+        self.workers = [threading.Thread(target=self._run)
+                        for _ in range(threads)]
+        for w in self.workers:
+            w.start()
+
+    def _run(self):
+        while not self.stop_.is_set():
+            with self.lock:
+                if not self.todo:
+                    return
+                n = self.todo.pop()
+            sender, to, msg = self.message(n)
+            while not self.stop_.is_set():
+                try:
+                    with smtplib.SMTP("127.0.0.1", self.r.port("smtp"),
+                                      timeout=10) as s:
+                        s.sendmail(sender, to, msg.encode())
+                    with self.lock:
+                        self.acked.add(n)
+                    break
+                except (smtplib.SMTPException, OSError):
+                    self.stop_.wait(0.05)   # not acknowledged: again
+
+    def busy(self):
+        return any(w.is_alive() for w in self.workers)
+
+    def stop(self):
+        self.stop_.set()
+        for w in self.workers:
+            w.join(30)

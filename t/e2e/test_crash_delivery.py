@@ -11,12 +11,9 @@ in and on while it drains.
 """
 import collections
 import os
-import random
 import re
-import smtplib
-import threading
 
-from killer import Killer
+from killer import Killer, Senders
 from roost import wait_for
 from test_delivery import (add_user, mailbox, queue_empty, queue_entries,
                            set_conf)
@@ -34,25 +31,11 @@ def rcpts_of(n):
     return [first]
 
 
-def send_all(r, todo, acked, lock, stop):
-    while not stop.is_set():
-        with lock:
-            if not todo:
-                return
-            n = todo.pop()
-        to = ["%s@localhost" % u for u in rcpts_of(n)]
-        msg = ("From: load@localhost\r\nTo: %s\r\nSubject: crash %d\r\n"
-               "X-Test: m%d\r\n\r\nbody %d\r\n" % (", ".join(to), n, n, n))
-        while not stop.is_set():
-            try:
-                with smtplib.SMTP("127.0.0.1", r.port("smtp"),
-                                  timeout=10) as s:
-                    s.sendmail("load@localhost", to, msg.encode())
-                with lock:
-                    acked.add(n)
-                break
-            except (smtplib.SMTPException, OSError):
-                stop.wait(0.05)   # not acknowledged: try again
+def message(n):
+    to = ["%s@localhost" % u for u in rcpts_of(n)]
+    return "load@localhost", to, (
+        "From: load@localhost\r\nTo: %s\r\nSubject: crash %d\r\n"
+        "X-Test: m%d\r\n\r\nbody %d\r\n" % (", ".join(to), n, n, n))
 
 
 def queued(r):
@@ -67,28 +50,19 @@ def test_kill9_qmgr_and_lmtpd_under_load(fresh):
                     "queue_run_delay = 1s\n", "qmgr")
     for u in USERS:
         add_user(fresh, u)
-    todo = list(range(MESSAGES))
-    random.shuffle(todo)
-    acked, lock, stop = set(), threading.Lock(), threading.Event()
-    workers = [threading.Thread(target=send_all,
-                                args=(fresh, todo, acked, lock, stop))
-               for _ in range(THREADS)]
-    for w in workers:
-        w.start()
+    load = Senders(fresh, MESSAGES, THREADS, message)
+    acked = load.acked
     killer = Killer(fresh, {"qmgr": ("master",),
                             "lmtpd": ("master", "worker")},
                     every=(100, 200))
     try:
         # a step: a message acknowledged, or one that left the queue
         killer.run(progress=lambda: 2 * len(acked) - queued(fresh),
-                   finished=lambda: not any(w.is_alive()
-                                            for w in workers) and
+                   finished=lambda: not load.busy() and
                    queue_empty(fresh),
                    total=2 * MESSAGES)
     finally:
-        stop.set()
-        for w in workers:
-            w.join(30)
+        load.stop()
     killer.require(at_least=3)
     assert len(acked) == MESSAGES
 

@@ -11,14 +11,11 @@ after a restart is not run again (unless its alias says :repeat:), and
 the postmaster is told."""
 import collections
 import os
-import random
 import re
-import smtplib
-import threading
 
 import pytest
 
-from killer import Killer
+from killer import Killer, Senders
 from roost import Roost, wait_for
 from test_delivery import (add_user, mailbox, marked, newaliases, send,
                            set_conf, status_records)
@@ -140,15 +137,8 @@ def test_version_1_status_file_taken_over(fresh):
     data = os.path.join(os.path.dirname(__file__), "data", "queue-v1")
     with open(os.path.join(data, "qid")) as f:
         qid = f.read().strip()
-    fresh.start()
-    set_conf(fresh, "minimal_backoff_time = 1s\n"
-                    "maximal_backoff_time = 2s\n"
-                    "queue_run_delay = 1s\n", "qmgr")
-    for u in ("alice", "bob"):
-        add_user(fresh, u)
-    with open(fresh.path("etc", "aliases"), "w") as f:
-        f.write("halfstale: bob, nosuchuser, \"|exit 0\"\n")
-    newaliases(fresh)
+    started(fresh, ("alice", "bob"),
+            "halfstale: bob, nosuchuser, \"|exit 0\"\n")
     fresh.service("qmgr", False)
     for src, dst in (("entry", "deferred"), ("status", "status")):
         d = fresh.path("queue", dst)
@@ -176,29 +166,27 @@ MESSAGES = 500
 THREADS = 4
 
 
-def send_all(r, todo, acked, lock, stop):
-    while not stop.is_set():
-        with lock:
-            if not todo:
-                return
-            n = todo.pop()
-        # a message sent again after a lost answer is another entry
-        # (and another report); bob stores it once by its Message-ID
-        msg = ("From: ann@localhost\r\nTo: stale@localhost\r\n"
-               "Subject: bounce %d\r\nMessage-ID: <m%d@test>\r\n"
-               "Date: Mon, 7 Dec 2026 12:00:00 +0000\r\n"
-               "X-Test: m%d\r\n\r\nbody %d\r\n" % (n, n, n, n))
-        while not stop.is_set():
-            try:
-                with smtplib.SMTP("127.0.0.1", r.port("smtp"),
-                                  timeout=10) as s:
-                    s.sendmail("ann@localhost", ["stale@localhost"],
-                               msg.encode())
-                with lock:
-                    acked.add(n)
-                break
-            except (smtplib.SMTPException, OSError):
-                stop.wait(0.05)   # not acknowledged: try again
+def message(n):
+    # a message sent again after a lost answer is another entry (and
+    # another report); bob stores it once by its Message-ID
+    return "ann@localhost", ["stale@localhost"], (
+        "From: ann@localhost\r\nTo: stale@localhost\r\n"
+        "Subject: bounce %d\r\nMessage-ID: <m%d@test>\r\n"
+        "Date: Mon, 7 Dec 2026 12:00:00 +0000\r\n"
+        "X-Test: m%d\r\n\r\nbody %d\r\n" % (n, n, n, n))
+
+
+def started(r, users, aliases):
+    """r started with short retries, users and aliases in place."""
+    r.start()
+    set_conf(r, "minimal_backoff_time = 1s\n"
+                "maximal_backoff_time = 2s\n"
+                "queue_run_delay = 1s\n", "qmgr")
+    for u in users:
+        add_user(r, u)
+    with open(r.path("etc", "aliases"), "w") as f:
+        f.write(aliases)
+    newaliases(r)
 
 
 def delivered(r, user):
@@ -209,23 +197,9 @@ def delivered(r, user):
 def test_kill9_qmgr_and_cleanup_every_report_once(fresh):
     """Every message to stale bounces for one member: ann gets one
     report per message and bob one copy, whatever was killed when."""
-    fresh.start()
-    set_conf(fresh, "minimal_backoff_time = 1s\n"
-                    "maximal_backoff_time = 2s\n"
-                    "queue_run_delay = 1s\n", "qmgr")
-    for u in ("ann", "bob"):
-        add_user(fresh, u)
-    with open(fresh.path("etc", "aliases"), "w") as f:
-        f.write("stale: bob, nosuchuser\n")
-    newaliases(fresh)
-    todo = list(range(MESSAGES))
-    random.shuffle(todo)
-    acked, lock, stop = set(), threading.Lock(), threading.Event()
-    workers = [threading.Thread(target=send_all,
-                                args=(fresh, todo, acked, lock, stop))
-               for _ in range(THREADS)]
-    for w in workers:
-        w.start()
+    started(fresh, ("ann", "bob"), "stale: bob, nosuchuser\n")
+    load = Senders(fresh, MESSAGES, THREADS, message)
+    acked = load.acked
     killer = Killer(fresh, {"qmgr": ("master",),
                             "cleanup": ("master", "worker")},
                     every=(20, 40))
@@ -236,14 +210,10 @@ def test_kill9_qmgr_and_cleanup_every_report_once(fresh):
     try:
         killer.run(progress=lambda: len(acked) + delivered(fresh, "ann") +
                    delivered(fresh, "bob"),
-                   finished=lambda: not any(w.is_alive()
-                                            for w in workers) and
-                   drained(),
+                   finished=lambda: not load.busy() and drained(),
                    total=3 * MESSAGES)
     finally:
-        stop.set()
-        for w in workers:
-            w.join(30)
+        load.stop()
     killer.require(at_least=2)
     assert len(acked) == MESSAGES
     wait_for(drained, 120, step=0.5)
